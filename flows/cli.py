@@ -1,0 +1,292 @@
+"""`creditwatch`: the command line, a thin layer over flows.stages (the same code the schedule runs)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from flows import stages
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  help="Watch China's public credit registries for licensed IDC and cloud operators.")
+console = Console()
+err = Console(stderr=True)
+STATE: dict[str, Any] = {"warehouse": None, "debug": False}
+
+
+@app.callback()
+def _global(
+    warehouse: Annotated[Path | None, typer.Option(
+        "--warehouse", envvar="CREDITWATCH_WAREHOUSE",
+        help="The DuckDB warehouse file (default data/creditwatch.duckdb).")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+) -> None:
+    STATE["warehouse"] = str(warehouse) if warehouse else None
+    STATE["debug"] = debug
+
+
+def _warehouse() -> str | None:
+    return STATE["warehouse"]
+
+
+def _table(title: str, columns: list[str], rows: list[tuple]) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*["" if v is None else str(v) for v in row])
+    return table
+
+
+def _start_replica(port: int = 0, seed: int | None = None, faults: bool = True) -> Any:
+    from replica.server import Faults, Replica
+    from replica.world import World
+
+    world = World(seed) if seed is not None else World()
+    replica = Replica(world, None if faults else Faults.none(), port=port)
+    try:
+        replica.start()
+    except OSError as error:
+        raise click.ClickException(
+            f"cannot serve the replica on 127.0.0.1:{port}: {error.strerror or error}; "
+            "choose another --port or stop what holds it") from error
+    return replica
+
+
+def _print_summary(result: dict[str, Any], replica: bool) -> None:
+    summary = stages.summary(_warehouse())
+    manifests = result["manifests"]
+    rows = [(s, m["items"], m["quarantined"], "yes" if m["complete"] else "NO: " + "; ".join(m["incomplete_reasons"])[:120])
+            for s, m in manifests.items()]
+    rows += [(s, "-", "-", f"CRASHED: {why[:120]}") for s, why in result["crashed"].items()]
+    console.print(_table(f"Run {result['run_id']}" + (" (registry replica)" if replica else ""),
+                         ["source", "records", "quarantined", "complete"], rows))
+    load = result["load"]
+    console.print(f"Loaded: {load['new']} new, {load['changed']} changed, {load['removed']} removed, "
+                  f"{load['quarantined']} quarantined" + ("" if load["loaded"] else " (run was loaded before)"))
+    links = summary.get("links_by_status", {})
+    console.print("Links by status: " + (", ".join(f"{k} {v}" for k, v in links.items()) or "no records to link yet"))
+    console.print(f"Operators: {summary.get('operators', 0)}; licences expiring within 180 days: "
+                  f"{summary.get('licences_expiring_180d', 0)}")
+    console.print(f"Warehouse: {stages.warehouse_path(_warehouse())}")
+    for path in result["export"]:
+        console.print(f"Export: {path}")
+
+
+@app.command()
+def run(
+    demo: Annotated[bool, typer.Option("--demo", help="Run on the registry replica (127.0.0.1 only), no live site.")] = False,
+    source: Annotated[list[str] | None, typer.Option("--source", "-s", help="Only these sources (repeatable).")] = None,
+    as_of: Annotated[str | None, typer.Option(help="Date the marts are computed for (YYYY-MM-DD; default today).")] = None,
+    export_dir: Annotated[Path, typer.Option(help="Exports go to EXPORT_DIR/<ISO week>/.")] = Path("exports"),
+    lang: Annotated[str, typer.Option(help="Export headers: zh or en.")] = "zh",
+    faults: Annotated[bool, typer.Option(help="With --demo: the replica injects its faults.")] = True,
+) -> None:
+    """Run the whole pipeline: crawl → load → link → transform → export, as the weekly flow."""
+    sources = stages.check_sources(source)
+    day = date.fromisoformat(as_of) if as_of else None
+    from flows import prefect_env
+
+    prefect_env.configure(stages.data_dir(_warehouse()))
+    from flows.weekly import weekly_monitoring
+
+    replica = _start_replica(faults=faults) if demo else None
+    started = time.perf_counter()
+    try:
+        with console.status("Running the weekly monitoring flow…"):
+            result = weekly_monitoring(sources=sources, warehouse=_warehouse(),
+                                       replica_url=replica.base_url if replica else None,
+                                       solver="replica" if replica else None, export_root=str(export_dir),
+                                       as_of=day, lang=lang)
+    finally:
+        if replica:
+            replica.stop()
+    _print_summary(result, replica is not None)
+    console.print(f"Finished in {time.perf_counter() - started:.1f} s.")
+    if result["crashed"]:
+        raise typer.Exit(1)
+
+
+@app.command()
+def crawl(
+    sources: Annotated[list[str], typer.Argument(help="Source names (see `creditwatch status`).")],
+    replica_url: Annotated[str | None, typer.Option(help="Crawl the registry replica at this URL.")] = None,
+    solver: Annotated[str | None, typer.Option(help="Captcha solver: none, prompt or replica.")] = None,
+    run_dir: Annotated[Path | None, typer.Option(help="Run folder (default: a new one under data/runs).")] = None,
+) -> None:
+    """Crawl sources into a run folder (not loaded; see `creditwatch load`)."""
+    sources = stages.check_sources(sources)
+    folder = run_dir or stages.data_dir(_warehouse()) / "runs" / stages.new_run_id()
+    failed = False
+    for source in sources:
+        with console.status(f"Crawling {source}…"):
+            try:
+                manifest = stages.crawl_source(source, folder, replica_url=replica_url, solver=solver)
+            except stages.CrawlError as error:
+                err.print(f"[red]{error}[/red]")
+                failed = True
+                continue
+        state = "complete" if manifest["complete"] else "INCOMPLETE: " + "; ".join(manifest["incomplete_reasons"])
+        console.print(f"{source}: {manifest['items']} records, {manifest['quarantined']} quarantined, {state}")
+    console.print(f"Run folder: {folder}")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def load(run_dir: Annotated[Path | None, typer.Argument(help="Run folder (default: the newest).")] = None) -> None:
+    """Load a crawl run folder into the warehouse (one transaction; loading it again changes nothing)."""
+    folder = run_dir or stages.latest_run_dir(_warehouse())
+    result = stages.load(_warehouse(), folder)
+    if not result["loaded"]:
+        console.print(f"Run {result['run_id']} was loaded before: nothing changed.")
+        return
+    console.print(f"Loaded {result['run_id']}: {result['new']} new, {result['changed']} changed, "
+                  f"{result['removed']} removed, {result['quarantined']} quarantined.")
+
+
+@app.command()
+def link(
+    operators: Annotated[Path | None, typer.Option(help="Screening file mode: OPS.csv (operator_id,name,uscc,aliases).")] = None,
+    records: Annotated[Path | None, typer.Option(help="Screening file mode: RECS.csv (record_id,name,uscc).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Screening file mode: LINKS.csv to write.")] = None,
+) -> None:
+    """Link records to licensed operators: in the warehouse, or between two CSV files."""
+    if operators or records or out:
+        if not (operators and records and out):
+            raise click.UsageError("file mode needs all of --operators, --records and --out")
+        from transforms.link import link_csv_files
+
+        counts = link_csv_files(operators, records, out)
+        console.print(f"Wrote {out}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        return
+    result = stages.transform(_warehouse(), targets=["core.record_links"])
+    console.print(f"Linked {result['rows'].get('core.record_links', 0)} records.")
+
+
+@app.command()
+def transform(as_of: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default today).")] = None) -> None:
+    """Rebuild staging, core and marts and run the data tests (all or nothing)."""
+    result = stages.transform(_warehouse(), as_of=date.fromisoformat(as_of) if as_of else None)
+    rows = [(name, result["rows"][name], f"{result['seconds'][name]:.2f}") for name in result["built"]]
+    console.print(_table("Models built", ["model", "rows", "seconds"], rows))
+
+
+@app.command()
+def export(
+    out: Annotated[Path | None, typer.Option(help="Folder (default exports/<ISO week>).")] = None,
+    lang: Annotated[str, typer.Option(help="Headers: zh or en.")] = "zh",
+) -> None:
+    """Write the export files (CSV, UTF-8 with BOM) from the current marts."""
+    from transforms.export import iso_week
+
+    folder = out or Path("exports") / iso_week(date.today())
+    for path in stages.export(_warehouse(), folder, lang=lang):
+        console.print(f"Wrote {path}")
+
+
+@app.command()
+def replica(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 = any free port).")] = 8321,
+    seed: Annotated[int | None, typer.Option(help="World seed (same seed, same registry data).")] = None,
+    faults: Annotated[bool, typer.Option(help="Inject the registries' faults at small rates.")] = True,
+) -> None:
+    """Serve the registry replica on 127.0.0.1 in the foreground (Ctrl-C stops it)."""
+    server = _start_replica(port, seed, faults)
+    console.print(f"Registry replica on {server.base_url} (sites under /<real host>/, e.g. "
+                  f"{server.site_url('dxzhgl.miit.gov.cn')}). Ctrl-C stops it.")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="A SQL query (the warehouse is opened read-only).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print rows as JSON lines.")] = False,
+) -> None:
+    """Run a read-only query against the warehouse and print the result."""
+    from warehouse.db import connect
+
+    con = connect(_warehouse(), read_only=True)
+    try:
+        relation = con.sql(query)
+        if relation is None:
+            console.print("OK")
+            return
+        columns, rows = relation.columns, relation.fetchall()
+    finally:
+        con.close()
+    if as_json:
+        for row in rows:
+            print(json.dumps(dict(zip(columns, row, strict=True)), ensure_ascii=False, default=str))
+        return
+    console.print(_table("", columns, rows))
+    console.print(f"{len(rows)} rows")
+
+
+@app.command()
+def status() -> None:
+    """Last runs, per-source completeness and row counts."""
+    from warehouse.db import connect
+
+    console.print("Sources: " + ", ".join(stages.source_names()))
+    con = connect(_warehouse(), read_only=True)
+    try:
+        runs = con.execute("SELECT run_id, crawled_at, complete, records_new, records_changed, records_removed, "
+                           "quarantined FROM ops.runs ORDER BY run_id DESC LIMIT 5").fetchall()
+        console.print(_table("Last runs", ["run", "crawled at", "complete", "new", "changed", "removed", "quarantined"], runs))
+        sources = con.execute("""
+            SELECT source, run_id, complete, items, quarantined, array_to_string(incomplete_reasons, '; ')
+            FROM ops.source_runs QUALIFY row_number() OVER (PARTITION BY source ORDER BY run_id DESC) = 1
+            ORDER BY source""").fetchall()
+        console.print(_table("Sources, last crawl", ["source", "run", "complete", "records", "quarantined", "why incomplete"], sources))
+        counts = con.execute("""
+            SELECT table_schema || '.' || table_name, estimated_size FROM duckdb_tables()
+            WHERE table_schema IN ('raw', 'core', 'marts', 'ops') ORDER BY 1""").fetchall()
+        console.print(_table("Tables", ["table", "rows"], counts))
+    finally:
+        con.close()
+
+
+@app.command()
+def serve() -> None:
+    """Run the weekly and daily deployments on their schedules, in the foreground."""
+    from flows.serve import serve_forever
+
+    serve_forever(stages.data_dir(_warehouse()), _warehouse())
+
+
+def main() -> None:
+    """Entry point: one clear line and a non-zero exit on errors; tracebacks only with --debug."""
+    debug = "--debug" in sys.argv
+    try:
+        app(standalone_mode=False)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        err.print("Interrupted.")
+        sys.exit(130)
+    except Exception as error:  # noqa: BLE001 — the CLI's one place that turns errors into a line
+        if debug or os.environ.get("CREDITWATCH_DEBUG"):
+            raise
+        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        err.print(f"[red]error:[/red] {message}", highlight=False)
+        sys.exit(1)

@@ -1,0 +1,161 @@
+"""The pipeline's stages as plain functions: the CLI and the Prefect flow call the same code.
+
+Each stage reads what the previous one wrote, in a documented place:
+crawl  → data/runs/<run_id>/ (pipelines.run_folder)      load → raw.* and ops.* tables
+transform → staging.*, core.*, marts.* (transforms/models)  export → exports/<ISO week>/
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+from dataclasses import asdict
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from pipelines.run_folder import RunFolder, write_atomically
+from warehouse.db import connect, warehouse_path
+
+CRAWL_TIMEOUT_SECONDS = int(os.environ.get("CREDITWATCH_CRAWL_TIMEOUT", "3600"))
+
+
+class CrawlError(RuntimeError):
+    pass
+
+
+def data_dir(warehouse: str | os.PathLike[str] | None = None) -> Path:
+    """Where runs and Prefect's state live: beside the warehouse file."""
+    return warehouse_path(warehouse).resolve().parent
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    now = now or datetime.now(UTC)
+    return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(2)}"
+
+
+def source_names() -> list[str]:
+    from spiders import available
+
+    return list(available())
+
+
+def check_sources(sources: list[str] | None) -> list[str]:
+    known = source_names()
+    if not sources:
+        return known
+    unknown = [s for s in sources if s not in known]
+    if unknown:
+        raise ValueError(f"unknown source {', '.join(map(repr, unknown))}; known sources: {', '.join(known)}")
+    return list(sources)
+
+
+def crawl_source(source: str, run_dir: Path, replica_url: str | None = None, solver: str | None = None,
+                 spider_args: dict[str, str] | None = None, settings: dict[str, Any] | None = None,
+                 timeout: int = CRAWL_TIMEOUT_SECONDS) -> dict[str, Any]:
+    """Crawl one source in a subprocess (Twisted's reactor cannot restart in-process) and return its
+    manifest. A crash or a timeout writes an *incomplete* manifest saying so, then raises CrawlError."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "spiders.run", source, "--run-dir", str(run_dir)]
+    if replica_url:
+        command += ["--replica-url", replica_url]
+    if solver:
+        command += ["--solver", solver]
+    for key, value in (spider_args or {}).items():
+        command += ["--arg", f"{key}={value}"]
+    for key, value in (settings or {}).items():
+        command += ["--set", f"{key}={json.dumps(value)}"]
+    folder = RunFolder(run_dir)
+    started = datetime.now(UTC)
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+        failure = None if done.returncode == 0 else (
+            f"crawl process exited {done.returncode}: {(done.stderr or '').strip().splitlines()[-1:] or ['']}")
+    except subprocess.TimeoutExpired:
+        failure = f"crawl timed out after {timeout} s"
+    if failure is None and folder.manifest(source).exists():
+        return json.loads(folder.manifest(source).read_text("utf-8"))
+    manifest = {
+        "run_id": folder.run_id, "source": source, "record_types": [], "base_url": replica_url,
+        "started_at": started.isoformat(timespec="seconds"),
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"), "finish_reason": "crashed",
+        "pages_fetched": None, "pages_failed": None, "retries": None, "items": 0, "quarantined": 0,
+        "expected_rows": None, "complete": False, "incomplete_reasons": [failure or "no manifest written"],
+    }
+    # Records a crashed crawl may have written are not trusted: remove them, keep the failure on record.
+    for path in (folder.records(source), folder.quarantine(source)):
+        path.unlink(missing_ok=True)
+    text = json.dumps(manifest, ensure_ascii=False, indent=2)
+    write_atomically(folder.manifest(source), lambda p: p.write_text(text, "utf-8"))
+    raise CrawlError(f"{source}: {manifest['incomplete_reasons'][0]}")
+
+
+def load(warehouse: str | os.PathLike[str] | None, run_dir: Path) -> dict[str, Any]:
+    from warehouse.load import load_run
+
+    con = connect(warehouse)
+    try:
+        return asdict(load_run(con, run_dir))
+    finally:
+        con.close()
+
+
+def transform(warehouse: str | os.PathLike[str] | None, as_of: date | None = None,
+              targets: list[str] | None = None) -> dict[str, Any]:
+    from transforms.build import build
+
+    con = connect(warehouse)
+    try:
+        return asdict(build(con, targets=targets, as_of=as_of))
+    finally:
+        con.close()
+
+
+def export(warehouse: str | os.PathLike[str] | None, out_dir: Path, lang: str = "zh") -> list[str]:
+    from transforms.export import export_csv
+
+    con = connect(warehouse, read_only=True)
+    try:
+        return [str(p) for p in export_csv(con, out_dir, lang=lang)]
+    finally:
+        con.close()
+
+
+def latest_run_dir(warehouse: str | os.PathLike[str] | None) -> Path:
+    runs = sorted((data_dir(warehouse) / "runs").glob("*/"))
+    if not runs:
+        raise FileNotFoundError(f"no crawl runs under {data_dir(warehouse) / 'runs'}: run `creditwatch crawl` first")
+    return runs[-1]
+
+
+def summary(warehouse: str | os.PathLike[str] | None) -> dict[str, Any]:
+    """Counts a person wants after a run: records per source, links by status, operators, flags."""
+    con = connect(warehouse, read_only=True)
+    try:
+        def rows(query: str) -> list[tuple]:
+            return con.execute(query).fetchall()
+
+        def table_exists(name: str) -> bool:
+            schema, table = name.split(".")
+            return bool(rows(f"SELECT 1 FROM information_schema.tables WHERE table_schema='{schema}' "
+                             f"AND table_name='{table}'"))
+
+        out: dict[str, Any] = {
+            "records_by_source": dict(rows("SELECT source, count(*) FROM raw.records WHERE removed_at IS NULL "
+                                           "GROUP BY source ORDER BY source")),
+            "quarantined_last_run": rows("SELECT count(*) FROM raw.quarantine WHERE run_id = "
+                                         "(SELECT max(run_id) FROM ops.runs)")[0][0],
+            "runs": rows("SELECT count(*) FROM ops.runs")[0][0],
+        }
+        if table_exists("core.record_links"):
+            out["links_by_status"] = dict(rows("SELECT status, count(*) FROM core.record_links GROUP BY 1 ORDER BY 1"))
+        if table_exists("marts.operator_licences"):
+            out["operators"] = rows("SELECT count(*) FROM marts.operator_licences")[0][0]
+            out["licences_expiring_180d"] = rows(
+                "SELECT count(*) FROM marts.operator_licences WHERE days_to_expiry BETWEEN 0 AND 180")[0][0]
+        return out
+    finally:
+        con.close()

@@ -1,0 +1,66 @@
+"""The Prefect flow: `weekly_monitoring` runs crawl (a task per source) → load → transform → export.
+
+Orchestration only: every task calls a stage function from flows.stages. Network stages (crawls)
+retry with backoff; the others do not (a retry would not fix them, and they are transactional).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+
+from flows import stages
+from transforms.export import iso_week
+
+
+@task(name="crawl", retries=2, retry_delay_seconds=[10, 60], task_run_name="crawl-{source}")
+def crawl_task(source: str, run_dir: str, replica_url: str | None, solver: str | None,
+               spider_args: dict[str, str] | None = None) -> dict[str, Any]:
+    return stages.crawl_source(source, Path(run_dir), replica_url=replica_url, solver=solver,
+                               spider_args=spider_args)
+
+
+@task(name="load")
+def load_task(warehouse: str | None, run_dir: str) -> dict[str, Any]:
+    return stages.load(warehouse, Path(run_dir))
+
+
+@task(name="transform")
+def transform_task(warehouse: str | None, as_of: date | None) -> dict[str, Any]:
+    return stages.transform(warehouse, as_of=as_of)
+
+
+@task(name="export")
+def export_task(warehouse: str | None, out_dir: str, lang: str) -> list[str]:
+    return stages.export(warehouse, Path(out_dir), lang=lang)
+
+
+@flow(name="weekly_monitoring", log_prints=False)
+def weekly_monitoring(sources: list[str] | None = None, warehouse: str | None = None,
+                      replica_url: str | None = None, solver: str | None = None,
+                      export_root: str = "exports", as_of: date | None = None, lang: str = "zh",
+                      spider_args: dict[str, dict[str, str]] | None = None, export: bool = True) -> dict[str, Any]:
+    """Crawl every source into a new run folder, load it, rebuild the marts and (unless `export` is
+    False, as in the daily run) write this week's export to exports/<ISO week>/."""
+    logger = get_run_logger()
+    sources = stages.check_sources(sources)
+    run_id = stages.new_run_id()
+    run_dir = stages.data_dir(warehouse) / "runs" / run_id
+    futures = {s: crawl_task.submit(s, str(run_dir), replica_url, solver, (spider_args or {}).get(s))
+               for s in sources}
+    manifests, crashed = {}, {}
+    for source, future in futures.items():
+        try:
+            manifests[source] = future.result()
+        except Exception as error:  # noqa: BLE001 — a crashed source is recorded, the others go on
+            crashed[source] = str(error)
+            logger.error("crawl of %s failed: %s", source, error)
+    loaded = load_task(warehouse, str(run_dir))
+    built = transform_task(warehouse, as_of)
+    week = iso_week(as_of or date.today())
+    files = export_task(warehouse, str(Path(export_root) / week), lang) if export else []
+    return {"run_id": run_id, "run_dir": str(run_dir), "manifests": manifests, "crashed": crashed,
+            "load": loaded, "build": built, "export": files, "week": week}

@@ -1,0 +1,166 @@
+"""The crawl's hand-off to the warehouse: one folder per run, written once, never edited.
+
+    data/runs/<run_id>/
+        <source>.parquet              clean records (one row each)
+        <source>.quarantine.parquet   what failed, with url, field, raw value and reason
+        <source>.manifest.json        pages, items, quarantined, complete?, why — written LAST
+        evidence/                     raw responses (see pipelines.evidence)
+
+The manifest is the commit marker: the warehouse loads a source only when its manifest exists, so a
+crawl that dies half-way can never look like a source with no records.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from hashlib import sha256
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from scrapy import signals
+from scrapy.crawler import Crawler
+
+from pipelines.items import RecordItem
+from pipelines.normalise import mask_personal_ids_in_text
+
+RECORD_SCHEMA = pa.schema([
+    ("record_id", pa.string()), ("source", pa.string()), ("record_type", pa.string()),
+    ("natural_key", pa.string()), ("url", pa.string()), ("fetched_at", pa.string()),
+    ("content_hash", pa.string()), ("raw_json", pa.string()), ("fields_json", pa.string()),
+])
+QUARANTINE_SCHEMA = pa.schema([
+    ("record_id", pa.string()), ("source", pa.string()), ("record_type", pa.string()),
+    ("natural_key", pa.string()), ("url", pa.string()), ("fetched_at", pa.string()),
+    ("field", pa.string()), ("raw_value", pa.string()), ("reason", pa.string()), ("raw_json", pa.string()),
+])
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    path: Path
+
+    def records(self, source: str) -> Path:
+        return self.path / f"{source}.parquet"
+
+    def quarantine(self, source: str) -> Path:
+        return self.path / f"{source}.quarantine.parquet"
+
+    def manifest(self, source: str) -> Path:
+        return self.path / f"{source}.manifest.json"
+
+    def manifests(self) -> list[dict[str, Any]]:
+        return [json.loads(p.read_text("utf-8")) for p in sorted(self.path.glob("*.manifest.json"))]
+
+    @property
+    def run_id(self) -> str:
+        return self.path.name
+
+
+def to_json(value: Any) -> str:
+    def default(obj: Any) -> Any:
+        if isinstance(obj, date | datetime):
+            return obj.isoformat()
+        if isinstance(obj, Decimal):
+            return str(obj)
+        raise TypeError(f"cannot serialise {type(obj).__name__}")
+
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=default)
+
+
+def mask_raw(value: Any) -> Any:
+    """Personal ID numbers never leave the evidence archive unmasked, raw rows included."""
+    if isinstance(value, str):
+        return mask_personal_ids_in_text(value)
+    if isinstance(value, dict):
+        return {k: mask_raw(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_raw(v) for v in value]
+    return value
+
+
+def write_atomically(path: Path, write: Any) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    write(tmp)
+    os.replace(tmp, path)
+
+
+class RunWriterPipeline:
+    """Last item pipeline: collects clean and quarantined rows, writes them when the spider closes."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.folder = RunFolder(Path(crawler.settings["CREDITWATCH_RUN_DIR"]))
+        self.rows: list[dict[str, Any]] = []
+        self.quarantined: list[dict[str, Any]] = []
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RunWriterPipeline:
+        return cls(crawler)
+
+    def process_item(self, item: RecordItem) -> RecordItem:
+        raw_json = to_json(mask_raw(item.raw))
+        base = {"record_id": item.record_id, "source": item.source, "record_type": item.record_type,
+                "natural_key": str(item.natural_key), "url": item.url, "fetched_at": item.fetched_at}
+        if item.problems:
+            for problem in item.problems:
+                self.quarantined.append({**base, **problem, "raw_json": raw_json})
+            self.crawler.stats.inc_value("creditwatch/quarantined")
+        else:
+            self.rows.append({**base, "content_hash": sha256(raw_json.encode()).hexdigest(),
+                              "raw_json": raw_json, "fields_json": to_json(item.fields)})
+            self.crawler.stats.inc_value("creditwatch/items")
+        return item
+
+    def close_spider(self) -> None:
+        self.folder.path.mkdir(parents=True, exist_ok=True)
+        source = self.crawler.spider.name
+        table = pa.Table.from_pylist(self.rows, schema=RECORD_SCHEMA)
+        write_atomically(self.folder.records(source), lambda p: pq.write_table(table, p))
+        qtable = pa.Table.from_pylist(self.quarantined, schema=QUARANTINE_SCHEMA)
+        write_atomically(self.folder.quarantine(source), lambda p: pq.write_table(qtable, p))
+
+
+class ManifestExtension:
+    """Writes `<source>.manifest.json` when the spider closes (after the pipelines have written)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.started = datetime.now(UTC)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ManifestExtension:
+        return cls(crawler)
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        stats = self.crawler.stats
+        folder = RunFolder(Path(self.crawler.settings["CREDITWATCH_RUN_DIR"]))
+        folder.path.mkdir(parents=True, exist_ok=True)
+        complete, reasons = spider.completeness(reason)
+        items = stats.get_value("creditwatch/items", 0)
+        manifest = {
+            "run_id": folder.run_id,
+            "source": spider.name,
+            "record_types": list(spider.metadata.record_types),
+            "base_url": spider.base_url,
+            "started_at": self.started.isoformat(timespec="seconds"),
+            "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "finish_reason": reason,
+            "pages_fetched": stats.get_value("response_received_count", 0),
+            "pages_failed": stats.get_value("creditwatch/pages_failed", 0),
+            "retries": stats.get_value("retry/count", 0),
+            "items": items,
+            "quarantined": stats.get_value("creditwatch/quarantined", 0),
+            "duplicates_dropped": stats.get_value("item_dropped_count", 0),
+            "expected_rows": spider.expected_rows(),
+            "complete": complete,
+            "incomplete_reasons": reasons,
+        }
+        text = json.dumps(manifest, ensure_ascii=False, indent=2)
+        write_atomically(folder.manifest(spider.name), lambda p: p.write_text(text, "utf-8"))

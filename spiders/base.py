@@ -1,0 +1,157 @@
+"""What every registry spider shares: metadata, base URLs, captcha hand-off, bad-body retries,
+failure accounting and the completeness verdict the manifest reports.
+
+A spider module only says where to go, how to page and how to read one record.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import scrapy
+from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.retry import get_retry_request
+from scrapy.http import Request, Response
+from twisted.python.failure import Failure
+
+from pipelines.items import RecordItem
+from spiders.captcha import CaptchaChallenge, CaptchaSolver, make_solver
+
+
+@dataclass(frozen=True)
+class SourceMeta:
+    """A source's metadata block (like an OpenSanctions dataset YAML)."""
+
+    title: str  # English name -- Chinese name
+    platform: str  # miit | creditchina | gsxt | court | tax
+    record_types: tuple[str, ...]
+    live_base_url: str  # scheme + host of the live registry; paths in the spider are the real ones
+    reference: str  # where the contract is documented (section of registries.md)
+    min_items: int = 1  # count assertion: fewer clean items than this → the source is incomplete
+    typical_items: int | None = None  # more than ~2× this is logged as a warning
+
+
+class RegistrySpider(scrapy.Spider):
+    metadata: SourceMeta
+
+    def __init__(self, *args: Any, base_url: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._base_url_arg = base_url
+        self.incomplete_reasons: list[str] = []
+        self.expected: Counter[str] = Counter()
+        self.received: Counter[str] = Counter()
+        self.solver: CaptchaSolver
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> RegistrySpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        spider.solver = make_solver(settings.get("CREDITWATCH_CAPTCHA_SOLVER", "none"),
+                                    settings.get("CREDITWATCH_REPLICA_URL"))
+        return spider
+
+    # -- where to go -------------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        """The live host, or its stand-in (`CREDITWATCH_REPLICA_URL/<host>` when crawling the replica)."""
+        if self._base_url_arg:
+            return self._base_url_arg.rstrip("/")
+        replica = self.settings.get("CREDITWATCH_REPLICA_URL") if hasattr(self, "crawler") else None
+        if replica:
+            host = self.metadata.live_base_url.split("://", 1)[1]
+            return f"{replica.rstrip('/')}/{host}"
+        return self.metadata.live_base_url
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}{path}"
+
+    # -- reading ------------------------------------------------------------------------------
+    def record(self, record_type: str, natural_key: Any, response: Response, raw: dict[str, Any],
+               fields: dict[str, Any]) -> RecordItem:
+        return RecordItem(source=self.name, record_type=record_type, natural_key=str(natural_key),
+                          url=response.url, raw=raw, fields=fields)
+
+    def load_json(self, response: Response) -> Any | None:
+        """The body as JSON, or None after scheduling a retry (a truncated or garbled body is a
+        fault of the fetch, never "no records")."""
+        try:
+            return json.loads(response.text)
+        except (ValueError, AttributeError):
+            self.retry_or_fail(response.request, f"malformed JSON body ({len(response.body)} bytes)")
+            return None
+
+    def retry_or_fail(self, request: Request, reason: str) -> None:
+        retry = get_retry_request(request, spider=self, reason=reason)
+        if retry is not None:
+            self.crawler.engine.crawl(retry)
+        else:
+            self.page_failed(request.url, reason)
+
+    # -- faults and completeness ----------------------------------------------------------------
+    def on_error(self, failure: Failure) -> None:
+        """Errback for every request: a page that failed after its retries makes the source incomplete."""
+        request = getattr(failure, "request", None)
+        url = request.url if request is not None else "?"
+        self.page_failed(url, failure.getErrorMessage() or failure.type.__name__)
+
+    def page_failed(self, url: str, reason: str) -> None:
+        self.crawler.stats.inc_value("creditwatch/pages_failed")
+        self.mark_incomplete(f"page failed after retries: {url}: {reason}")
+
+    def mark_incomplete(self, reason: str) -> None:
+        self.logger.warning("%s incomplete: %s", self.name, reason)
+        if len(self.incomplete_reasons) < 50:
+            self.incomplete_reasons.append(reason)
+
+    def expect(self, key: str, rows: int) -> None:
+        """The site says `key` (a search, a list) has `rows` rows: the crawl must receive them all."""
+        self.expected[key] = rows
+
+    def got(self, key: str, rows: int) -> None:
+        self.received[key] += rows
+
+    def expected_rows(self) -> int:
+        return sum(self.expected.values())
+
+    def completeness(self, finish_reason: str) -> tuple[bool, list[str]]:
+        reasons = list(self.incomplete_reasons)
+        if finish_reason != "finished":
+            reasons.append(f"crawl ended early: {finish_reason}")
+        short = {k: (self.received[k], n) for k, n in self.expected.items() if self.received[k] < n}
+        if short:
+            sample = ", ".join(f"{k!r}: {got}/{n}" for k, (got, n) in list(short.items())[:5])
+            reasons.append(f"{len(short)} listings returned fewer rows than the site reported ({sample})")
+        items = self.crawler.stats.get_value("creditwatch/items", 0)
+        if not reasons and items < self.metadata.min_items:
+            reasons.append(f"{items} clean records, under the expected minimum of {self.metadata.min_items}")
+        typical = self.metadata.typical_items
+        if typical and items > 2 * typical:
+            self.logger.warning("%s: %d records, over twice the typical %d", self.name, items, typical)
+        return (not reasons, reasons)
+
+    # -- captchas -----------------------------------------------------------------------------
+    def solve_captcha(self, response: Response, image: bytes, length: int) -> str | None:
+        """Ask the configured solver; None means the source cannot go on (it is marked incomplete)."""
+        challenge = CaptchaChallenge(self.name, image, length, session_id(response), response.url)
+        answer = self.solver.solve(challenge)
+        if not answer:
+            self.mark_incomplete(f"captcha at {response.url} and no solver could answer it "
+                                 "(set CREDITWATCH_CAPTCHA_SOLVER=prompt and run interactively, or feed the source from a file)")
+        return answer
+
+
+def session_id(response: Response) -> str | None:
+    """The site's session cookie, from the response (new session) or the request (existing one)."""
+    for header in response.headers.getlist(b"Set-Cookie"):
+        name, _, rest = header.decode("latin-1").partition("=")
+        if name.strip().upper() == "JSESSIONID":
+            return rest.split(";", 1)[0]
+    cookie = response.request.headers.get(b"Cookie", b"").decode("latin-1") if response.request else ""
+    for part in cookie.split(";"):
+        name, _, value = part.strip().partition("=")
+        if name.upper() == "JSESSIONID":
+            return value
+    return None

@@ -1,0 +1,38 @@
+"""Downloader middlewares shared by every spider."""
+
+from __future__ import annotations
+
+import asyncio
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.retry import get_retry_request
+from scrapy.http import Response
+
+
+class RetryAfterMiddleware:
+    """On 429, wait as long as the site's Retry-After says (capped), then retry the request.
+
+    Scrapy's RetryMiddleware retries 429 at once; a registry that asked us to wait must be obeyed.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.cap = crawler.settings.getfloat("CREDITWATCH_RETRY_AFTER_CAP", 300)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
+        return cls(crawler)
+
+    async def process_response(self, request: Request, response: Response) -> Request | Response:
+        if response.status != 429:
+            return response
+        header = response.headers.get(b"Retry-After", b"").decode() or "0"
+        try:
+            wait = min(float(header), self.cap)
+        except ValueError:  # an HTTP date: wait the cap rather than parse the site's clock
+            wait = self.cap
+        self.crawler.stats.inc_value("creditwatch/rate_limited")
+        await asyncio.sleep(wait)
+        retry = get_retry_request(request, spider=self.crawler.spider, reason="429 Retry-After")
+        return retry if retry is not None else response

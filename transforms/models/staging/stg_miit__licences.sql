@@ -1,0 +1,16 @@
+-- stg_miit__licences -- 电信业务经营许可证: one row per licence the MIIT licence system shows
+-- (source miit_licences). Rename and cast only.
+SELECT
+    record_id,
+    natural_key                          AS lic_id,          -- MIIT's licence uuid
+    fields_json ->> 'licence_no'         AS licence_no,      -- 许可证编号
+    fields_json ->> 'company_name'       AS company_name,    -- 公司名称 (cleaned)
+    fields_json ->> 'uscc'               AS uscc,            -- 统一社会信用代码, NULL unless valid
+    fields_json ->> 'uscc_raw'           AS uscc_raw,        -- as published
+    fields_json ->> 'issuer'             AS issuer,          -- 发证机关
+    url,
+    first_seen_at,
+    last_seen_at,
+    removed_at
+FROM raw.records
+WHERE source = 'miit_licences' AND record_type = 'licence'

@@ -1,0 +1,80 @@
+"""Opening the warehouse (a DuckDB file) and keeping its schema current."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+DEFAULT_PATH = Path("data/creditwatch.duckdb")
+MIGRATIONS = Path(__file__).parent / "migrations"
+MEMORY_LIMIT = os.environ.get("CREDITWATCH_MEMORY_LIMIT", "4GB")
+
+
+class WarehouseError(RuntimeError):
+    """A warehouse problem a person can act on; the message says what and what to do."""
+
+
+def warehouse_path(path: str | os.PathLike[str] | None = None) -> Path:
+    return Path(path or os.environ.get("CREDITWATCH_WAREHOUSE") or DEFAULT_PATH)
+
+
+def connect(path: str | os.PathLike[str] | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse. Read-write opens create it and apply migrations; read-only opens never write."""
+    target = warehouse_path(path)
+    if read_only and not target.exists():
+        raise WarehouseError(f"no warehouse at {target}: run `creditwatch run` (or `make demo`) first")
+    if not read_only:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(target), read_only=read_only,
+                             config={"memory_limit": MEMORY_LIMIT, "threads": os.cpu_count() or 2})
+    except duckdb.IOException as error:
+        text = str(error)
+        if "lock" in text.lower():
+            raise WarehouseError(f"warehouse {target} is in use by another process (a run in progress?): "
+                                 "wait for it, or query the published snapshot") from error
+        raise WarehouseError(f"cannot open warehouse {target}: it is not a valid DuckDB file "
+                             f"({text.splitlines()[0]}); nothing was changed. Restore a backup or move it away.") from error
+    except duckdb.Error as error:
+        raise WarehouseError(f"cannot open warehouse {target}: {str(error).splitlines()[0]}; nothing was changed") from error
+    if not read_only:
+        migrate(con)
+    return con
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema='ops' AND table_name='schema_version'"
+    ).fetchone()[0]
+    if not exists:
+        return 0
+    return con.execute("SELECT coalesce(max(version), 0) FROM ops.schema_version").fetchone()[0]
+
+
+def migrations() -> list[tuple[int, Path]]:
+    return sorted((int(p.name.split("_", 1)[0]), p) for p in MIGRATIONS.glob("[0-9][0-9][0-9]_*.sql"))
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> int:
+    """Apply pending migrations, each in its own transaction. Returns the schema version."""
+    current = schema_version(con)
+    for version, path in migrations():
+        if version <= current:
+            continue
+        con.execute("BEGIN")
+        try:
+            con.execute("CREATE SCHEMA IF NOT EXISTS ops")
+            con.execute("CREATE TABLE IF NOT EXISTS ops.schema_version (version INTEGER PRIMARY KEY, "
+                        "name VARCHAR, applied_at TIMESTAMP)")
+            con.execute(path.read_text("utf-8"))
+            con.execute("INSERT INTO ops.schema_version VALUES (?, ?, ?)",
+                        [version, path.stem, datetime.now(UTC).replace(tzinfo=None)])
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        current = version
+    return current
