@@ -179,6 +179,8 @@ def parse_date(value: object) -> dt.date | None:
         return None
     if isinstance(value, bool):
         raise ValueError(f"date {value!r}: a boolean is not a date")
+    if isinstance(value, dt.date) and value != value:  # pandas NaT (a datetime that is not equal to itself)
+        return None
     if isinstance(value, dt.datetime):
         moment = value.astimezone(SHANGHAI) if value.tzinfo is not None else value
         return _checked_date(moment.year, moment.month, moment.day, value)
@@ -278,7 +280,14 @@ def _parse_fraction_of_yuan(text: str, original: object) -> Decimal:
     return Decimal(jiao) / 10 + Decimal(fen) / 100
 
 
-def _tidy(amount: Decimal) -> Decimal:
+# 1,000 万亿元: far above any real penalty (the largest are ~10^10). Beyond it a value is a data error,
+# and Decimal's 28-digit context could no longer hold it exactly.
+MAX_AMOUNT_YUAN: Final = Decimal(10) ** 15
+
+
+def _tidy(amount: Decimal, original: object) -> Decimal:
+    if amount > MAX_AMOUNT_YUAN:
+        raise ValueError(f"amount {original!r}: implausibly large (over {MAX_AMOUNT_YUAN:,f} yuan)")
     # Equal amounts print alike: 5000, not 5000.00 or 5.0E+3.
     return amount.quantize(Decimal(1)) if amount == amount.to_integral_value() else amount.normalize()
 
@@ -307,7 +316,7 @@ def parse_amount_yuan(value: object, unit: str = "元") -> Decimal | None:
             raise ValueError(f"amount {value!r}: not a finite number")
         if number < 0:
             raise ValueError(f"amount {value!r}: negative")
-        return _tidy(number * UNITS[unit])
+        return _tidy(number * UNITS[unit], value)
     if not isinstance(value, str):
         raise ValueError(f"amount {value!r}: unsupported type {type(value).__name__}")
     text = clean_text(value)
@@ -325,10 +334,10 @@ def parse_amount_yuan(value: object, unit: str = "元") -> Decimal | None:
         amount = _parse_cn_number(head, value) + fraction if head else None
         if amount is None:
             raise ValueError(f"amount {value!r}: no number before 元")
-        return _tidy(amount)
+        return _tidy(amount, value)
     amount = _parse_cn_number(text, value)
     explicit = any(c in _CN_BIG_UNITS for c in text)
-    return _tidy(amount if explicit else amount * UNITS[unit])
+    return _tidy(amount if explicit else amount * UNITS[unit], value)
 
 
 # ------------------------------------------------------------------------------------ personal IDs

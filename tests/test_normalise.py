@@ -154,6 +154,12 @@ def test_parse_date_accepts_every_published_format(raw: object) -> None:
     assert parse_date(raw) == MARCH_5
 
 
+def test_parse_date_pandas_values() -> None:
+    pandas = pytest.importorskip("pandas")
+    assert parse_date(pandas.NaT) is None
+    assert parse_date(pandas.Timestamp("2024-03-05 12:00")) == MARCH_5
+
+
 def test_parse_date_court_publish_date_stamp() -> None:
     # zxgk record: publishDate "2020年07月21日" with publishDateStamp "1595260800" (registries.md §4.1).
     assert parse_date("1595260800") == parse_date("2020年07月21日") == dt.date(2020, 7, 21)
@@ -291,6 +297,8 @@ def test_parse_amount_empty_markers_are_none(raw: object) -> None:
         ("一二三元", "two numerals"),
         ("1000-2000元", "unexpected"),
         (float("inf"), "finite"),
+        (1e28, "implausibly large"),
+        ("一万万亿元", "implausibly large"),
         (True, "boolean"),
     ],
 )
