@@ -17,8 +17,12 @@ from rich.table import Table
 
 from flows import stages
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
-                  help="Watch China's public credit registries for licensed IDC and cloud operators.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="Watch China's public credit registries for licensed IDC and cloud operators.",
+)
 console = Console()
 err = Console(stderr=True)
 STATE: dict[str, Any] = {"warehouse": None, "debug": False}
@@ -26,9 +30,14 @@ STATE: dict[str, Any] = {"warehouse": None, "debug": False}
 
 @app.callback()
 def _global(
-    warehouse: Annotated[Path | None, typer.Option(
-        "--warehouse", envvar="CREDITWATCH_WAREHOUSE",
-        help="The DuckDB warehouse file (default data/creditwatch.duckdb).")] = None,
+    warehouse: Annotated[
+        Path | None,
+        typer.Option(
+            "--warehouse",
+            envvar="CREDITWATCH_WAREHOUSE",
+            help="The DuckDB warehouse file (default data/creditwatch.duckdb).",
+        ),
+    ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
 ) -> None:
     STATE["warehouse"] = str(warehouse) if warehouse else None
@@ -59,25 +68,37 @@ def _start_replica(port: int = 0, seed: int | None = None, faults: bool = True) 
     except OSError as error:
         raise click.ClickException(
             f"cannot serve the replica on 127.0.0.1:{port}: {error.strerror or error}; "
-            "choose another --port or stop what holds it") from error
+            "choose another --port or stop what holds it"
+        ) from error
     return replica
 
 
 def _print_summary(result: dict[str, Any], replica: bool) -> None:
     summary = stages.summary(_warehouse())
     manifests = result["manifests"]
-    rows = [(s, m["items"], m["quarantined"], "yes" if m["complete"] else "NO: " + "; ".join(m["incomplete_reasons"])[:120])
-            for s, m in manifests.items()]
+    rows = [
+        (s, m["items"], m["quarantined"], "yes" if m["complete"] else "NO: " + "; ".join(m["incomplete_reasons"])[:120])
+        for s, m in manifests.items()
+    ]
     rows += [(s, "-", "-", f"CRASHED: {why[:120]}") for s, why in result["crashed"].items()]
-    console.print(_table(f"Run {result['run_id']}" + (" (registry replica)" if replica else ""),
-                         ["source", "records", "quarantined", "complete"], rows))
+    console.print(
+        _table(
+            f"Run {result['run_id']}" + (" (registry replica)" if replica else ""),
+            ["source", "records", "quarantined", "complete"],
+            rows,
+        )
+    )
     load = result["load"]
-    console.print(f"Loaded: {load['new']} new, {load['changed']} changed, {load['removed']} removed, "
-                  f"{load['quarantined']} quarantined" + ("" if load["loaded"] else " (run was loaded before)"))
+    console.print(
+        f"Loaded: {load['new']} new, {load['changed']} changed, {load['removed']} removed, "
+        f"{load['quarantined']} quarantined" + ("" if load["loaded"] else " (run was loaded before)")
+    )
     links = summary.get("links_by_status", {})
     console.print("Links by status: " + (", ".join(f"{k} {v}" for k, v in links.items()) or "no records to link yet"))
-    console.print(f"Operators: {summary.get('operators', 0)}; licences expiring within 180 days: "
-                  f"{summary.get('licences_expiring_180d', 0)}")
+    console.print(
+        f"Operators: {summary.get('operators', 0)}; licences expiring within 180 days: "
+        f"{summary.get('licences_expiring_180d', 0)}"
+    )
     console.print(f"Warehouse: {stages.warehouse_path(_warehouse())}")
     for path in result["export"]:
         console.print(f"Export: {path}")
@@ -85,9 +106,13 @@ def _print_summary(result: dict[str, Any], replica: bool) -> None:
 
 @app.command()
 def run(
-    demo: Annotated[bool, typer.Option("--demo", help="Run on the registry replica (127.0.0.1 only), no live site.")] = False,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Run on the registry replica (127.0.0.1 only), no live site.")
+    ] = False,
     source: Annotated[list[str] | None, typer.Option("--source", "-s", help="Only these sources (repeatable).")] = None,
-    as_of: Annotated[str | None, typer.Option(help="Date the marts are computed for (YYYY-MM-DD; default today).")] = None,
+    as_of: Annotated[
+        str | None, typer.Option(help="Date the marts are computed for (YYYY-MM-DD; default today).")
+    ] = None,
     export_dir: Annotated[Path, typer.Option(help="Exports go to EXPORT_DIR/<ISO week>/.")] = Path("exports"),
     lang: Annotated[str, typer.Option(help="Export headers: zh or en.")] = "zh",
     faults: Annotated[bool, typer.Option(help="With --demo: the replica injects its faults.")] = True,
@@ -104,10 +129,15 @@ def run(
     started = time.perf_counter()
     try:
         with console.status("Running the weekly monitoring flow…"):
-            result = weekly_monitoring(sources=sources, warehouse=_warehouse(),
-                                       replica_url=replica.base_url if replica else None,
-                                       solver="replica" if replica else None, export_root=str(export_dir),
-                                       as_of=day, lang=lang)
+            result = weekly_monitoring(
+                sources=sources,
+                warehouse=_warehouse(),
+                replica_url=replica.base_url if replica else None,
+                solver="replica" if replica else None,
+                export_root=str(export_dir),
+                as_of=day,
+                lang=lang,
+            )
     finally:
         if replica:
             replica.stop()
@@ -151,13 +181,17 @@ def load(run_dir: Annotated[Path | None, typer.Argument(help="Run folder (defaul
     if not result["loaded"]:
         console.print(f"Run {result['run_id']} was loaded before: nothing changed.")
         return
-    console.print(f"Loaded {result['run_id']}: {result['new']} new, {result['changed']} changed, "
-                  f"{result['removed']} removed, {result['quarantined']} quarantined.")
+    console.print(
+        f"Loaded {result['run_id']}: {result['new']} new, {result['changed']} changed, "
+        f"{result['removed']} removed, {result['quarantined']} quarantined."
+    )
 
 
 @app.command()
 def link(
-    operators: Annotated[Path | None, typer.Option(help="Screening file mode: OPS.csv (operator_id,name,uscc,aliases).")] = None,
+    operators: Annotated[
+        Path | None, typer.Option(help="Screening file mode: OPS.csv (operator_id,name,uscc,aliases).")
+    ] = None,
     records: Annotated[Path | None, typer.Option(help="Screening file mode: RECS.csv (record_id,name,uscc).")] = None,
     out: Annotated[Path | None, typer.Option(help="Screening file mode: LINKS.csv to write.")] = None,
 ) -> None:
@@ -203,8 +237,10 @@ def replica(
 ) -> None:
     """Serve the registry replica on 127.0.0.1 in the foreground (Ctrl-C stops it)."""
     server = _start_replica(port, seed, faults)
-    console.print(f"Registry replica on {server.base_url} (sites under /<real host>/, e.g. "
-                  f"{server.site_url('dxzhgl.miit.gov.cn')}). Ctrl-C stops it.")
+    console.print(
+        f"Registry replica on {server.base_url} (sites under /<real host>/, e.g. "
+        f"{server.site_url('dxzhgl.miit.gov.cn')}). Ctrl-C stops it."
+    )
     try:
         while True:
             time.sleep(3600)
@@ -247,17 +283,27 @@ def status() -> None:
     console.print("Sources: " + ", ".join(stages.source_names()))
     con = connect(_warehouse(), read_only=True)
     try:
-        runs = con.execute("SELECT run_id, crawled_at, complete, records_new, records_changed, records_removed, "
-                           "quarantined FROM ops.runs ORDER BY run_id DESC LIMIT 5").fetchall()
-        console.print(_table("Last runs", ["run", "crawled at", "complete", "new", "changed", "removed", "quarantined"], runs))
+        runs = con.execute(
+            "SELECT run_id, crawled_at, complete, records_new, records_changed, records_removed, "
+            "quarantined FROM ops.runs ORDER BY run_id DESC LIMIT 5"
+        ).fetchall()
+        console.print(
+            _table("Last runs", ["run", "crawled at", "complete", "new", "changed", "removed", "quarantined"], runs)
+        )
         sources = con.execute("""
             SELECT source, run_id, complete, items, quarantined, array_to_string(incomplete_reasons, '; ')
             FROM ops.source_runs QUALIFY row_number() OVER (PARTITION BY source ORDER BY run_id DESC) = 1
             ORDER BY source""").fetchall()
-        console.print(_table("Sources, last crawl", ["source", "run", "complete", "records", "quarantined", "why incomplete"], sources))
+        console.print(
+            _table(
+                "Sources, last crawl",
+                ["source", "run", "complete", "records", "quarantined", "why incomplete"],
+                sources,
+            )
+        )
         counts = con.execute("""
-            SELECT table_schema || '.' || table_name, estimated_size FROM duckdb_tables()
-            WHERE table_schema IN ('raw', 'core', 'marts', 'ops') ORDER BY 1""").fetchall()
+            SELECT schema_name || '.' || table_name, estimated_size FROM duckdb_tables()
+            WHERE schema_name IN ('raw', 'core', 'marts', 'ops') ORDER BY 1""").fetchall()
         console.print(_table("Tables", ["table", "rows"], counts))
     finally:
         con.close()
@@ -288,5 +334,9 @@ def main() -> None:
         if debug or os.environ.get("CREDITWATCH_DEBUG"):
             raise
         message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        err.print(f"[red]error:[/red] {message}", highlight=False)
+        err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
         sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -29,6 +29,7 @@ class _DropSqliteLockNoise(logging.Filter):
 def configure(data_dir: Path) -> None:
     """Point PREFECT_HOME at the data directory (one SQLite database, migrated once) unless set."""
     os.environ.setdefault("PREFECT_HOME", str(Path(data_dir).resolve() / "prefect"))
+    Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
     for key, value in QUIET.items():
         os.environ.setdefault(key, value)
     noise = _DropSqliteLockNoise()

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from pipelines.normalise import mask_personal_ids_in_text
+
 
 def record_id(source: str, natural_key: str) -> str:
     """Stable id from the source and its own natural key, taken from RAW values (never cleaned ones),
@@ -38,5 +40,6 @@ class RecordItem:
         return record_id(self.source, self.natural_key)
 
     def quarantine(self, reason: str, field_name: str = "", raw_value: object = None) -> None:
-        self.problems.append({"field": field_name, "raw_value": "" if raw_value is None else str(raw_value),
-                              "reason": reason})
+        """Record why this record cannot be accepted. ID numbers in the value or reason are masked."""
+        shown = "" if raw_value is None else mask_personal_ids_in_text(str(raw_value))
+        self.problems.append({"field": field_name, "raw_value": shown, "reason": mask_personal_ids_in_text(reason)})

@@ -79,7 +79,9 @@ def normalise_fields(schema: dict[str, Field], raw: dict[str, Any], item: Record
             try:
                 out[name] = NORMALISERS[spec.kind](value)
             except ValueError as error:
-                item.quarantine(str(error), label, value)
+                # A personal ID that failed to parse is still personal data: never copy it out raw.
+                shown = "(withheld: personal data)" if spec.kind == "personal_id" else value
+                item.quarantine(str(error), label, shown)
                 out[name] = None
             else:
                 if out[name] is None and spec.required:

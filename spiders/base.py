@@ -49,8 +49,9 @@ class RegistrySpider(scrapy.Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> RegistrySpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
-        spider.solver = make_solver(settings.get("CREDITWATCH_CAPTCHA_SOLVER", "none"),
-                                    settings.get("CREDITWATCH_REPLICA_URL"))
+        spider.solver = make_solver(
+            settings.get("CREDITWATCH_CAPTCHA_SOLVER", "none"), settings.get("CREDITWATCH_REPLICA_URL")
+        )
         return spider
 
     # -- where to go -------------------------------------------------------------------------
@@ -69,10 +70,17 @@ class RegistrySpider(scrapy.Spider):
         return f"{self.base_url}{path}"
 
     # -- reading ------------------------------------------------------------------------------
-    def record(self, record_type: str, natural_key: Any, response: Response, raw: dict[str, Any],
-               fields: dict[str, Any]) -> RecordItem:
-        return RecordItem(source=self.name, record_type=record_type, natural_key=str(natural_key),
-                          url=response.url, raw=raw, fields=fields)
+    def record(
+        self, record_type: str, natural_key: Any, response: Response, raw: dict[str, Any], fields: dict[str, Any]
+    ) -> RecordItem:
+        return RecordItem(
+            source=self.name,
+            record_type=record_type,
+            natural_key=str(natural_key),
+            url=response.url,
+            raw=raw,
+            fields=fields,
+        )
 
     def load_json(self, response: Response) -> Any | None:
         """The body as JSON, or None after scheduling a retry (a truncated or garbled body is a
@@ -138,8 +146,10 @@ class RegistrySpider(scrapy.Spider):
         challenge = CaptchaChallenge(self.name, image, length, session_id(response), response.url)
         answer = self.solver.solve(challenge)
         if not answer:
-            self.mark_incomplete(f"captcha at {response.url} and no solver could answer it "
-                                 "(set CREDITWATCH_CAPTCHA_SOLVER=prompt and run interactively, or feed the source from a file)")
+            self.mark_incomplete(
+                f"captcha at {response.url} and no solver could answer it "
+                "(set CREDITWATCH_CAPTCHA_SOLVER=prompt and run interactively, or feed the source from a file)"
+            )
         return answer
 
 

@@ -29,17 +29,24 @@ def connect(path: str | os.PathLike[str] | None = None, *, read_only: bool = Fal
     if not read_only:
         target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        con = duckdb.connect(str(target), read_only=read_only,
-                             config={"memory_limit": MEMORY_LIMIT, "threads": os.cpu_count() or 2})
+        con = duckdb.connect(
+            str(target), read_only=read_only, config={"memory_limit": MEMORY_LIMIT, "threads": os.cpu_count() or 2}
+        )
     except duckdb.IOException as error:
         text = str(error)
         if "lock" in text.lower():
-            raise WarehouseError(f"warehouse {target} is in use by another process (a run in progress?): "
-                                 "wait for it, or query the published snapshot") from error
-        raise WarehouseError(f"cannot open warehouse {target}: it is not a valid DuckDB file "
-                             f"({text.splitlines()[0]}); nothing was changed. Restore a backup or move it away.") from error
+            raise WarehouseError(
+                f"warehouse {target} is in use by another process (a run in progress?): "
+                "wait for it, or query the published snapshot"
+            ) from error
+        raise WarehouseError(
+            f"cannot open warehouse {target}: it is not a valid DuckDB file "
+            f"({text.splitlines()[0]}); nothing was changed. Restore a backup or move it away."
+        ) from error
     except duckdb.Error as error:
-        raise WarehouseError(f"cannot open warehouse {target}: {str(error).splitlines()[0]}; nothing was changed") from error
+        raise WarehouseError(
+            f"cannot open warehouse {target}: {str(error).splitlines()[0]}; nothing was changed"
+        ) from error
     if not read_only:
         migrate(con)
     return con
@@ -67,11 +74,15 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
         con.execute("BEGIN")
         try:
             con.execute("CREATE SCHEMA IF NOT EXISTS ops")
-            con.execute("CREATE TABLE IF NOT EXISTS ops.schema_version (version INTEGER PRIMARY KEY, "
-                        "name VARCHAR, applied_at TIMESTAMP)")
+            con.execute(
+                "CREATE TABLE IF NOT EXISTS ops.schema_version (version INTEGER PRIMARY KEY, "
+                "name VARCHAR, applied_at TIMESTAMP)"
+            )
             con.execute(path.read_text("utf-8"))
-            con.execute("INSERT INTO ops.schema_version VALUES (?, ?, ?)",
-                        [version, path.stem, datetime.now(UTC).replace(tzinfo=None)])
+            con.execute(
+                "INSERT INTO ops.schema_version VALUES (?, ?, ?)",
+                [version, path.stem, datetime.now(UTC).replace(tzinfo=None)],
+            )
             con.execute("COMMIT")
         except Exception:
             con.execute("ROLLBACK")

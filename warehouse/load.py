@@ -43,11 +43,16 @@ def load_run(con: duckdb.DuckDBPyConnection, run_dir: Path) -> LoadResult:
     if not folder.path.is_dir():
         raise LoadError(f"no run folder at {folder.path}")
     manifests = folder.manifests()
-    orphans = sorted(p.name.removesuffix(".parquet") for p in folder.path.glob("*.parquet")
-                     if not p.name.endswith(".quarantine.parquet") and not folder.manifest(p.stem).exists())
+    orphans = sorted(
+        p.name.removesuffix(".parquet")
+        for p in folder.path.glob("*.parquet")
+        if not p.name.endswith(".quarantine.parquet") and not folder.manifest(p.stem).exists()
+    )
     if orphans:
-        raise LoadError(f"run {folder.run_id}: {', '.join(orphans)} have records but no manifest "
-                        "(the crawl did not finish); rerun the crawl")
+        raise LoadError(
+            f"run {folder.run_id}: {', '.join(orphans)} have records but no manifest "
+            "(the crawl did not finish); rerun the crawl"
+        )
     if not manifests:
         raise LoadError(f"run {folder.run_id} has no source manifests: nothing was crawled")
     result = LoadResult(folder.run_id, loaded=False)
@@ -61,8 +66,17 @@ def load_run(con: duckdb.DuckDBPyConnection, run_dir: Path) -> LoadResult:
             _load_source(con, folder, manifest, crawled_at, result)
         con.execute(
             "INSERT INTO ops.runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [folder.run_id, crawled_at, datetime.now(UTC).replace(tzinfo=None), sorted(result.sources),
-             all(result.sources.values()), result.new, result.changed, result.removed, result.quarantined],
+            [
+                folder.run_id,
+                crawled_at,
+                datetime.now(UTC).replace(tzinfo=None),
+                sorted(result.sources),
+                all(result.sources.values()),
+                result.new,
+                result.changed,
+                result.removed,
+                result.quarantined,
+            ],
         )
         con.execute("COMMIT")
     except Exception:
@@ -72,52 +86,83 @@ def load_run(con: duckdb.DuckDBPyConnection, run_dir: Path) -> LoadResult:
     return result
 
 
-def _load_source(con: duckdb.DuckDBPyConnection, folder: RunFolder, manifest: dict, crawled_at: datetime,
-                 result: LoadResult) -> None:
+def _load_source(
+    con: duckdb.DuckDBPyConnection, folder: RunFolder, manifest: dict, crawled_at: datetime, result: LoadResult
+) -> None:
     source, run_id, complete = manifest["source"], folder.run_id, bool(manifest["complete"])
     result.sources[source] = complete
     con.execute(
         "INSERT INTO ops.source_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [run_id, source, complete, manifest.get("incomplete_reasons", []), manifest.get("pages_fetched"),
-         manifest.get("pages_failed"), manifest.get("retries"), manifest.get("items"),
-         manifest.get("quarantined"), manifest.get("expected_rows"), _ts(manifest.get("started_at")),
-         _ts(manifest.get("finished_at"))],
+        [
+            run_id,
+            source,
+            complete,
+            manifest.get("incomplete_reasons", []),
+            manifest.get("pages_fetched"),
+            manifest.get("pages_failed"),
+            manifest.get("retries"),
+            manifest.get("items"),
+            manifest.get("quarantined"),
+            manifest.get("expected_rows"),
+            _ts(manifest.get("started_at")),
+            _ts(manifest.get("finished_at")),
+        ],
     )
     records = folder.records(source)
     if records.exists():
-        con.execute("CREATE OR REPLACE TEMP TABLE incoming AS "
-                    "SELECT i.*, r.record_id IS NULL AS is_new, "
-                    "       (r.record_id IS NOT NULL AND r.content_hash <> i.content_hash) AS is_changed, "
-                    "       r.removed_at IS NOT NULL AS was_removed, coalesce(r.version, 0) AS old_version "
-                    "FROM read_parquet(?) i LEFT JOIN raw.records r USING (record_id)", [str(records)])
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE incoming AS "
+            "SELECT i.*, r.record_id IS NULL AS is_new, "
+            "       (r.record_id IS NOT NULL AND r.content_hash <> i.content_hash) AS is_changed, "
+            "       r.removed_at IS NOT NULL AS was_removed, coalesce(r.version, 0) AS old_version "
+            "FROM read_parquet(?) i LEFT JOIN raw.records r USING (record_id)",
+            [str(records)],
+        )
         args = [run_id, crawled_at]
-        con.execute("""
+        con.execute(
+            """
             INSERT INTO raw.records
             SELECT record_id, source, record_type, natural_key, url, content_hash, 1, raw_json, fields_json,
                    $2, $2, $1, $1, NULL, NULL
-            FROM incoming WHERE is_new""", args)
-        con.execute("""
+            FROM incoming WHERE is_new""",
+            args,
+        )
+        con.execute(
+            """
             INSERT INTO raw.record_versions
             SELECT record_id, old_version + 1, content_hash, $1, $2, raw_json, fields_json
-            FROM incoming WHERE is_new OR is_changed""", args)
-        con.execute("""
+            FROM incoming WHERE is_new OR is_changed""",
+            args,
+        )
+        con.execute(
+            """
             UPDATE raw.records r SET
                 url = i.url, content_hash = i.content_hash, raw_json = i.raw_json, fields_json = i.fields_json,
                 version = CASE WHEN i.is_changed THEN i.old_version + 1 ELSE r.version END,
                 last_seen_at = $2, last_run_id = $1, removed_at = NULL, removed_run_id = NULL
-            FROM incoming i WHERE r.record_id = i.record_id AND NOT i.is_new""", args)
-        new, changed = con.execute("SELECT count(*) FILTER (is_new), count(*) FILTER (is_changed) FROM incoming").fetchone()
+            FROM incoming i WHERE r.record_id = i.record_id AND NOT i.is_new""",
+            args,
+        )
+        new, changed = con.execute(
+            "SELECT count(*) FILTER (is_new), count(*) FILTER (is_changed) FROM incoming"
+        ).fetchone()
         result.new += new
         result.changed += changed
     if complete:
-        removed = con.execute("""
+        removed = con.execute(
+            """
             UPDATE raw.records SET removed_at = $3, removed_run_id = $2
-            WHERE source = $1 AND removed_at IS NULL AND last_run_id <> $2""", [source, run_id, crawled_at]).fetchone()
+            WHERE source = $1 AND removed_at IS NULL AND last_run_id <> $2""",
+            [source, run_id, crawled_at],
+        ).fetchone()
         result.removed += removed[0] if removed else 0
     quarantine = folder.quarantine(source)
     if quarantine.exists():
-        count = con.execute("""
+        count = con.execute(
+            """
             INSERT INTO raw.quarantine
             SELECT ?, source, record_id, record_type, natural_key, url, fetched_at, field, raw_value, reason, raw_json
-            FROM read_parquet(?)""", [run_id, str(quarantine)]).fetchone()
+            FROM read_parquet(?)""",
+            [run_id, str(quarantine)],
+        ).fetchone()
         result.quarantined += count[0] if count else 0

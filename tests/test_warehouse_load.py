@@ -1,0 +1,89 @@
+"""Loading run folders: one transaction, reruns change nothing, history follows complete crawls only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import licence_fields, write_run
+from warehouse.db import WarehouseError, connect
+from warehouse.load import LoadError, load_run
+
+
+def counts(con) -> tuple:
+    return con.execute("""SELECT (SELECT count(*) FROM raw.records), (SELECT count(*) FROM raw.record_versions),
+                                 (SELECT count(*) FROM raw.records WHERE removed_at IS NOT NULL),
+                                 (SELECT count(*) FROM ops.runs)""").fetchone()
+
+
+def test_loading_the_same_run_twice_changes_nothing(tmp_path: Path, warehouse: Path) -> None:
+    run = write_run(tmp_path, "r1", "miit_licences", {"a": licence_fields(1), "b": licence_fields(2)})
+    con = connect(warehouse)
+    first = load_run(con, run)
+    assert first.loaded and first.new == 2
+    before = counts(con)
+    again = load_run(con, run)
+    assert not again.loaded
+    assert counts(con) == before == (2, 2, 0, 1)
+
+
+def test_changes_make_versions_and_complete_crawls_mark_removals(tmp_path: Path, warehouse: Path) -> None:
+    con = connect(warehouse)
+    load_run(con, write_run(tmp_path, "r1", "miit_licences", {"a": licence_fields(1), "b": licence_fields(2)},
+                            finished_at="2026-11-16T06:00:00+00:00"))
+    changed = licence_fields(1, expires="2030-01-01")
+    result = load_run(con, write_run(tmp_path, "r2", "miit_licences", {"a": changed}))
+    assert (result.new, result.changed, result.removed) == (0, 1, 1)
+    version, removed = con.execute("SELECT version, removed_at FROM raw.records ORDER BY natural_key").fetchall()[0]
+    assert version == 2 and removed is None
+    b_removed = con.execute("SELECT removed_at::VARCHAR FROM raw.records WHERE natural_key = 'b'").fetchone()[0]
+    assert b_removed.startswith("2026-11-23")
+    assert con.execute("SELECT count(*) FROM raw.record_versions WHERE record_id IN "
+                       "(SELECT record_id FROM raw.records WHERE natural_key='a')").fetchone()[0] == 2
+
+
+def test_an_incomplete_crawl_never_reads_as_no_records(tmp_path: Path, warehouse: Path) -> None:
+    con = connect(warehouse)
+    load_run(con, write_run(tmp_path, "r1", "miit_licences", {"a": licence_fields(1), "b": licence_fields(2)}))
+    result = load_run(con, write_run(tmp_path, "r2", "miit_licences", {}, complete=False))
+    assert result.removed == 0
+    assert counts(con)[2] == 0
+    assert con.execute("SELECT complete FROM ops.source_runs WHERE run_id='r2'").fetchone()[0] is False
+
+
+def test_a_record_that_comes_back_is_no_longer_removed(tmp_path: Path, warehouse: Path) -> None:
+    con = connect(warehouse)
+    load_run(con, write_run(tmp_path, "r1", "miit_licences", {"a": licence_fields(1)}))
+    load_run(con, write_run(tmp_path, "r2", "miit_licences", {}))
+    assert counts(con)[2] == 1
+    load_run(con, write_run(tmp_path, "r3", "miit_licences", {"a": licence_fields(1)}))
+    assert counts(con)[2] == 0
+
+
+def test_a_source_without_manifest_fails_the_load_and_writes_nothing(tmp_path: Path, warehouse: Path) -> None:
+    run = write_run(tmp_path, "r1", "miit_licences", {"a": licence_fields(1)})
+    (run / "miit_licences.manifest.json").unlink()
+    con = connect(warehouse)
+    with pytest.raises(LoadError, match="no manifest"):
+        load_run(con, run)
+    assert counts(con) == (0, 0, 0, 0)
+
+
+def test_a_failure_inside_the_load_rolls_everything_back(tmp_path: Path, warehouse: Path) -> None:
+    run = write_run(tmp_path, "r1", "miit_licences", {"a": licence_fields(1)})
+    write_run(tmp_path, "r1", "other_source", {"x": licence_fields(9)})
+    (run / "other_source.parquet").write_bytes(b"not parquet")  # the second source fails mid-load
+    con = connect(warehouse)
+    with pytest.raises(Exception):  # noqa: B017 — DuckDB's own error; what matters is the rollback
+        load_run(con, run)
+    assert counts(con) == (0, 0, 0, 0)
+
+
+def test_a_corrupt_warehouse_file_is_a_clear_error_and_stays_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "broken.duckdb"
+    path.write_bytes(b"this is not a duckdb file" * 100)
+    before = path.read_bytes()
+    with pytest.raises(WarehouseError, match="not a valid DuckDB file"):
+        connect(path)
+    assert path.read_bytes() == before
