@@ -34,12 +34,15 @@ class Faults:
     server_error: float = 0.03  # 500/502/503
     truncated: float = 0.02  # 200 with half a body
     slow: float = 0.0  # answer after `slow_seconds` (beyond the crawler's timeout)
+    # Off by default: a crawl cannot recover from these, it must end *incomplete* and say why.
+    challenge: float = 0.0  # a firewall challenge page (瑞数 $_ts) served with status 200
+    layout_drift: float = 0.0  # JSON keys renamed, as after a site redesign
     slow_seconds: float = 3.0
     retry_after_seconds: int = 1
 
     @classmethod
     def none(cls) -> Faults:
-        return cls(rate_limit=0, server_error=0, truncated=0, slow=0)
+        return cls(rate_limit=0, server_error=0, truncated=0, slow=0, challenge=0, layout_drift=0)
 
 
 @dataclass
@@ -70,6 +73,15 @@ class Response:
 Handler = Callable[["Replica", Request], Response]
 
 
+def _drift(value: object) -> object:
+    """Every JSON key renamed, as when a registry ships a new front end."""
+    if isinstance(value, dict):
+        return {f"{k}V2": _drift(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_drift(v) for v in value]
+    return value
+
+
 @dataclass
 class Session:
     sid: str
@@ -87,6 +99,7 @@ class Replica:
         self.faults = faults if faults is not None else Faults()
         self.routes: dict[tuple[str, str], Handler] = sites.routes()
         self.sessions: dict[str, Session] = {}
+        self.epoch = 0  # which week of the world is served (0 = first crawl); /__replica__/epoch?set=N
         self.attempts: Counter[str] = Counter()
         self.hits: Counter[str] = Counter()
         self.lock = threading.Lock()
@@ -197,7 +210,8 @@ class Replica:
         roll = int(hashlib.sha256(f"{self.world.seed}|{key}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
         f = self.faults
         edges = [("rate_limit", f.rate_limit), ("server_error", f.server_error),
-                 ("truncated", f.truncated), ("slow", f.slow)]
+                 ("truncated", f.truncated), ("slow", f.slow), ("challenge", f.challenge),
+                 ("layout_drift", f.layout_drift)]
         low = 0.0
         for kind, rate in edges:
             if low <= roll < low + rate:
@@ -211,20 +225,28 @@ class Replica:
                             {"Retry-After": str(self.faults.retry_after_seconds)})
         if kind == "server_error":
             return Response(502, b"<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html")
+        if kind == "challenge":
+            page = ('<html><head><meta charset="utf-8"><script>var $_ts=window["$_ts"];if(!$_ts)$_ts={};'
+                    '$_ts.nsd=12345;</script></head><body></body></html>')
+            return Response(200, page.encode(), "text/html;charset=utf-8")
         if kind == "slow":
             time.sleep(self.faults.slow_seconds)
-        if kind in ("truncated", "slow"):
-            handler = self.routes[(request.method, request.path)]
-            full = handler(self, request)
-            if kind == "truncated":
-                full.body = full.body[: max(1, len(full.body) // 2)]
-            return full
-        return None
+        handler = self.routes[(request.method, request.path)]
+        full = handler(self, request)
+        if kind == "truncated":
+            full.body = full.body[: max(1, len(full.body) // 2)]
+        if kind == "layout_drift" and full.content_type.startswith("application/json"):
+            full.body = json.dumps(_drift(json.loads(full.body)), ensure_ascii=False).encode()
+        return full
 
     def _hook(self, request: Request) -> Response:
         name = request.path.removeprefix("/__replica__/")
         if name == "health":
             return Response.json({"ok": True, "seed": self.world.seed})
+        if name == "epoch":
+            if "set" in request.query:
+                self.epoch = int(request.query["set"])
+            return Response.json({"epoch": self.epoch})
         if name == "captcha":
             session = self.sessions.get(request.query.get("sid", ""))
             if session is None or session.captcha is None:

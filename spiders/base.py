@@ -15,6 +15,7 @@ import scrapy
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.http import Request, Response
+from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from pipelines.items import RecordItem
@@ -83,13 +84,31 @@ class RegistrySpider(scrapy.Spider):
         )
 
     def load_json(self, response: Response) -> Any | None:
-        """The body as JSON, or None after scheduling a retry (a truncated or garbled body is a
-        fault of the fetch, never "no records")."""
+        """The body as JSON, or None. A firewall or challenge page makes the source incomplete (we never
+        bypass one); a truncated or garbled body is retried (a fault of the fetch, never "no records")."""
+        challenge = challenge_reason(response)
+        if challenge:
+            self.blocked(response.url, challenge)
+            return None
         try:
             return json.loads(response.text)
         except (ValueError, AttributeError):
             self.retry_or_fail(response.request, f"malformed JSON body ({len(response.body)} bytes)")
             return None
+
+    def require(self, payload: Any, keys: tuple[str, ...], url: str) -> bool:
+        """Layout check: a page without the keys the spider reads has drifted; the source is incomplete."""
+        missing = [k for k in keys if not isinstance(payload, dict) or k not in payload]
+        if missing:
+            self.crawler.stats.inc_value("creditwatch/layout_drift")
+            self.mark_incomplete(f"layout changed at {url}: missing {', '.join(missing)}")
+            return False
+        return True
+
+    def blocked(self, url: str, why: str) -> None:
+        self.crawler.stats.inc_value("creditwatch/blocked")
+        self.mark_incomplete(f"blocked at {url}: {why}. creditwatch does not bypass challenges: run the source "
+                             "in a browser session, lower the rate, or feed it from a file (creditwatch ingest)")
 
     def retry_or_fail(self, request: Request, reason: str) -> None:
         retry = get_retry_request(request, spider=self, reason=reason)
@@ -103,6 +122,15 @@ class RegistrySpider(scrapy.Spider):
         """Errback for every request: a page that failed after its retries makes the source incomplete."""
         request = getattr(failure, "request", None)
         url = request.url if request is not None else "?"
+        if failure.check(HttpError):
+            response = failure.value.response
+            challenge = challenge_reason(response)
+            if challenge:
+                self.crawler.stats.inc_value("creditwatch/pages_failed")
+                self.blocked(url, challenge)
+                return
+            self.page_failed(url, f"HTTP {response.status}")
+            return
         self.page_failed(url, failure.getErrorMessage() or failure.type.__name__)
 
     def page_failed(self, url: str, reason: str) -> None:
@@ -126,6 +154,11 @@ class RegistrySpider(scrapy.Spider):
 
     def completeness(self, finish_reason: str) -> tuple[bool, list[str]]:
         reasons = list(self.incomplete_reasons)
+        errors = {k.split("/", 1)[1]: v for k, v in self.crawler.stats.get_stats().items()
+                  if k.startswith("spider_exceptions/")}
+        if errors:
+            listed = ", ".join(f"{name} ×{count}" for name, count in sorted(errors.items()))
+            reasons.append(f"pages the spider could not read ({listed}): has the site's layout changed?")
         if finish_reason != "finished":
             reasons.append(f"crawl ended early: {finish_reason}")
         short = {k: (self.received[k], n) for k, n in self.expected.items() if self.received[k] < n}
@@ -151,6 +184,25 @@ class RegistrySpider(scrapy.Spider):
                 "(set CREDITWATCH_CAPTCHA_SOLVER=prompt and run interactively, or feed the source from a file)"
             )
         return answer
+
+
+# What the registries' firewalls answer instead of data (registries.md §1.5, §2.1, §4.2): 瑞数 ($_ts,
+# HTTP 412), 加速乐/创宇盾 (__jsl_clearance, HTTP 521), and creditchina's 40001 "请刷新后重试" envelope.
+CHALLENGE_STATUSES = {403: "HTTP 403 (access denied)", 412: "HTTP 412 firewall challenge (瑞数)",
+                      521: "HTTP 521 firewall challenge (加速乐 __jsl_clearance)"}
+CHALLENGE_MARKERS = (("$_ts", "瑞数 JS challenge page"), ("__jsl_clearance", "加速乐 JS challenge page"),
+                     ("请刷新后重试", "session refused (请刷新后重试)"), ("geetest", "slide captcha (geetest)"))
+
+
+def challenge_reason(response: Response) -> str | None:
+    """Why this response is a firewall/challenge page rather than data, or None."""
+    if response.status in CHALLENGE_STATUSES:
+        return CHALLENGE_STATUSES[response.status]
+    head = response.body[:4096].decode("utf-8", "replace")
+    for marker, why in CHALLENGE_MARKERS:
+        if marker in head:
+            return f"{why}, served with status {response.status}"
+    return None
 
 
 def session_id(response: Response) -> str | None:

@@ -51,7 +51,7 @@ class MiitLicencesSpider(RegistrySpider):
 
     def parse_code(self, response: Response) -> Iterator[Any]:
         payload = self.load_json(response)
-        if payload is None:
+        if payload is None or not self.require(payload, ("src",), response.url):
             return
         image = base64.b64decode(payload.get("src", "").split(",", 1)[-1] or b"")
         answer = self.solve_captcha(response, image, length=7)
@@ -71,6 +71,8 @@ class MiitLicencesSpider(RegistrySpider):
         if payload is None:
             return
         term = response.meta["term"]
+        if not self.require(payload, ("flag",), response.url):
+            return
         if str(payload.get("flag")) == "0":  # wrong or expired captcha: ask again, a bounded number of times
             tries = response.meta["tries"]
             if tries >= MAX_CAPTCHA_TRIES:
@@ -90,6 +92,8 @@ class MiitLicencesSpider(RegistrySpider):
             return
         if str(payload.get("flag")) == "0":
             self.mark_incomplete(f"captcha expired while paging {response.meta['term']!r}")
+            return
+        if not self.require(payload, ("listyj",), response.url):
             return
         rows = payload.get("listyj") or []
         self.got(response.meta["term"], len(rows))

@@ -83,3 +83,16 @@ def test_a_crashing_crawl_leaves_an_incomplete_manifest(tmp_path: Path) -> None:
         )
     manifest = json.loads((tmp_path / "run" / "miit_licences.manifest.json").read_text("utf-8"))
     assert manifest["complete"] is False and manifest["finish_reason"] == "crashed"
+
+
+@pytest.mark.parametrize(("fault", "expected"), [("challenge", "blocked"), ("layout_drift", "layout changed")])
+def test_firewall_pages_and_layout_drift_end_the_source_incomplete(world: World, tmp_path: Path, fault: str,
+                                                                    expected: str) -> None:
+    from replica.server import Faults
+
+    faults = Faults.none()
+    setattr(faults, fault, 1.0)
+    with Replica(world, faults) as replica:
+        manifest = crawl_source("miit_licences", tmp_path / "run", replica_url=replica.base_url, solver="replica")
+    assert manifest["complete"] is False
+    assert any(expected in reason for reason in manifest["incomplete_reasons"]), manifest["incomplete_reasons"]

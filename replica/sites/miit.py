@@ -94,6 +94,12 @@ def annual_report(replica: Replica, request: Request) -> Response:
     return Response.json({})
 
 
+def ground_truth(world, epoch: int = 0) -> dict[str, dict]:  # noqa: ANN001 (World; avoids an import cycle)
+    kept = {lic.lic_id for _, lic in world.licences() if not lic.malformed}
+    quarantined = {lic.lic_id: lic.malformed for _, lic in world.licences() if lic.malformed}
+    return {"miit_licences": {"records": kept, "quarantined": quarantined}}
+
+
 def _with(payload: Response, session_carrier: Response) -> Response:
     payload.headers.update(session_carrier.headers)
     return payload
