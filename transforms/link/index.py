@@ -1,0 +1,154 @@
+"""The licensed operators (持证运营商), indexed for every link method.
+
+Lookups: valid 统一社会信用代码 → operator; name_key → operators; alias / former name (曾用名) key → operators;
+and, for the fuzzy step, the parsed names (operators' own names and full-name aliases) blocked on the
+trade name (字号): an exact-trade bucket, plus a deletion-neighbourhood index on trade+industry that finds
+every trade name one edit or one swap away. Buckets are bounded like nomenklatura's blocker.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from pipelines.normalise import clean_text, name_key
+from pipelines.uscc import compact_uscc, is_valid_uscc
+from transforms.link.errors import LinkInputError
+from transforms.link.parse import ParsedName, parse_simplified, simplified_text
+
+OPERATOR_COLUMNS = ("operator_id", "name", "uscc", "aliases")
+MAX_BUCKET = 60  # a blocking key shared by more names than this says nothing (nomenklatura: 60)
+MAX_CANDIDATES = 75  # candidates scored per name (nomenklatura: 75)
+
+
+def text_or_none(value: object) -> str | None:
+    """A cell as cleaned text, or None for None / NaN / pandas NA / blank."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return None
+    return clean_text(value)
+
+
+def split_aliases(value: object) -> list[str]:
+    """Aliases as a list: a list/tuple/array of str, a '|'-separated str, or empty (None/NaN/"")."""
+    if isinstance(value, str):
+        items: Iterable[object] = value.split("|")
+    elif isinstance(value, (list, tuple, set, frozenset)) or hasattr(value, "tolist"):
+        items = value.tolist() if hasattr(value, "tolist") else value  # type: ignore[union-attr]
+    else:
+        items = [] if text_or_none(value) is None else [value]
+    return [text for item in items if (text := text_or_none(item)) is not None]
+
+
+def trade_keys(trade: str, industry: str) -> set[str]:
+    """Deletion-neighbourhood keys: two trade names share one iff they are ≤1 edit or 1 swap apart."""
+    keys = {f"{trade}|{industry}"}
+    if len(trade) >= 2:
+        keys.update(f"{trade[:i]}{trade[i + 1:]}|{industry}" for i in range(len(trade)))
+    return keys
+
+
+@dataclass
+class OperatorIndex:
+    """Every lookup the linker needs over the operators table."""
+
+    uscc_of: dict[str, str | None] = field(default_factory=dict)  # operator_id → compact valid USCC
+    by_uscc: dict[str, str] = field(default_factory=dict)
+    by_key: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    by_alias: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    entries: list[ParsedName] = field(default_factory=list)  # parsed names for the fuzzy step
+    entry_operator: list[str] = field(default_factory=list)
+    entry_is_alias: list[bool] = field(default_factory=list)
+    by_trade: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    by_trade_industry: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    by_deletion: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+
+    def _add_entry(self, parsed: ParsedName, operator_id: str, is_alias: bool) -> None:
+        if not parsed.trade:
+            return
+        number = len(self.entries)
+        self.entries.append(parsed)
+        self.entry_operator.append(operator_id)
+        self.entry_is_alias.append(is_alias)
+        self.by_trade[parsed.trade].append(number)
+        self.by_trade_industry[f"{parsed.trade}|{parsed.industry}"].append(number)
+        for key in trade_keys(parsed.trade, parsed.industry):
+            self.by_deletion[key].append(number)
+
+    def candidates(self, query: ParsedName) -> tuple[list[int], bool]:
+        """Entry numbers to score for `query` (bounded), and whether a cap cut anything off."""
+        capped = False
+        exact = self.by_trade.get(query.trade, [])
+        if len(exact) > MAX_BUCKET:
+            # A common trade name: only the same trade+industry can still be decided on.
+            exact, capped = self.by_trade_industry.get(f"{query.trade}|{query.industry}", []), True
+        found = dict.fromkeys(exact)
+        for key in trade_keys(query.trade, query.industry):
+            bucket = self.by_deletion.get(key, ())
+            if len(bucket) > MAX_BUCKET:
+                capped = True
+                continue
+            found.update(dict.fromkeys(bucket))
+        numbers = list(found)
+        if len(numbers) > MAX_CANDIDATES:
+            numbers, capped = numbers[:MAX_CANDIDATES], True
+        return numbers, capped
+
+
+def _check_columns(table: pd.DataFrame, required: Iterable[str], where: str) -> None:
+    missing = [column for column in required if column not in table.columns]
+    if missing:
+        raise LinkInputError(f"{where}: missing column(s) {', '.join(missing)}; has {list(table.columns)}")
+
+
+def row_label(where: str, row: int, lines: Sequence[int] | None) -> str:
+    """How a validation message names a row: "<file>: line L" for files, "<table> row N" for frames."""
+    return f"{where}: line {lines[row]}" if lines is not None else f"{where} row {row + 1}"
+
+
+def build_index(operators: pd.DataFrame, where: str = "operators",
+                lines: Sequence[int] | None = None) -> OperatorIndex:
+    """Index the operators table (`operator_id, name, uscc, aliases`).
+
+    Raises LinkInputError naming the row for: a missing column, an empty operator_id or name, a duplicate
+    operator_id, an invalid USCC, or a USCC given to two operators.
+    """
+    _check_columns(operators, OPERATOR_COLUMNS, where)
+    index = OperatorIndex()
+    columns = [operators[c].tolist() for c in OPERATOR_COLUMNS]
+    for row, (raw_id, raw_name, raw_uscc, raw_aliases) in enumerate(zip(*columns, strict=True)):
+        operator_id, name = text_or_none(raw_id), text_or_none(raw_name)
+        label = row_label(where, row, lines) + (f" (operator_id {operator_id!r})" if operator_id else "")
+        if operator_id is None:
+            raise LinkInputError(f"{label}: empty operator_id")
+        if name is None or not name_key(name):
+            raise LinkInputError(f"{label}: empty name")
+        if operator_id in index.uscc_of:
+            raise LinkInputError(f"{label}: duplicate operator_id {operator_id!r}")
+        uscc_text = text_or_none(raw_uscc)
+        uscc = None
+        if uscc_text is not None:
+            if not is_valid_uscc(uscc_text):
+                raise LinkInputError(f"{label}: invalid USCC (统一社会信用代码) {uscc_text!r}")
+            uscc = compact_uscc(uscc_text)
+            if uscc in index.by_uscc:
+                raise LinkInputError(f"{label}: USCC {uscc} already belongs to {index.by_uscc[uscc]!r}")
+            index.by_uscc[uscc] = operator_id
+        index.uscc_of[operator_id] = uscc
+        text = simplified_text(name)
+        key = name_key(text)
+        index.by_key[key].append(operator_id)
+        index._add_entry(parse_simplified(text, key), operator_id, is_alias=False)
+        for alias in split_aliases(raw_aliases):
+            alias_text = simplified_text(alias)
+            alias_key = name_key(alias_text)
+            if not alias_key or alias_key == key or operator_id in index.by_alias.get(alias_key, ()):
+                continue
+            index.by_alias[alias_key].append(operator_id)
+            parsed = parse_simplified(alias_text, alias_key)
+            if parsed.form:  # a former full name (曾用名) also takes part in the fuzzy step
+                index._add_entry(parsed, operator_id, is_alias=True)
+    return index
