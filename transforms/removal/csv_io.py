@@ -28,18 +28,30 @@ from transforms.removal.engine import (
 )
 
 OUT_COLUMNS = (
-    "record_id", "status", "early_removal_from", "auto_removal_on", "rule_id", "basis", "confidence",
+    "record_id",
+    "status",
+    "early_removal_from",
+    "auto_removal_on",
+    "rule_id",
+    "basis",
+    "confidence",
 )
 DATE_COLUMNS = ("decision_date", "publish_date", "listed_date", "obligations_done_date", "corrected_date")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 CASES_SCHEMA = pa.schema(
     [
-        ("record_id", pa.string()), ("record_type", pa.string()), ("platform", pa.string()),
-        ("penalty_kinds", pa.string()), ("fine_amount_yuan", pa.decimal128(18, 2)), ("domain", pa.string()),
+        ("record_id", pa.string()),
+        ("record_type", pa.string()),
+        ("platform", pa.string()),
+        ("penalty_kinds", pa.string()),
+        ("fine_amount_yuan", pa.decimal128(18, 2)),
+        ("domain", pa.string()),
         ("severity", pa.string()),
         *[(c, pa.date32()) for c in DATE_COLUMNS],
-        ("term_years", pa.int32()), ("province", pa.string()), ("subject_type", pa.string()),
+        ("term_years", pa.int32()),
+        ("province", pa.string()),
+        ("subject_type", pa.string()),
     ]
 )
 
@@ -139,8 +151,9 @@ def read_cases(cases_csv: Path) -> tuple[list[tuple[int, dict[str, Any]]], list[
             line = reader.line_num
             record_id = (raw.get("record_id") or "").strip()
             if None in raw or None in raw.values():
-                errors.append(RowError(line, record_id, f"row has a different number of cells than the header "
-                                                        f"({len(header)})"))
+                errors.append(
+                    RowError(line, record_id, f"row has a different number of cells than the header ({len(header)})")
+                )
                 continue
             row = {k: (v or "").strip() for k, v in raw.items()}
             if not record_id:

@@ -59,13 +59,31 @@ TERMS = ("any", "required", "absent")
 STATUSES = ("not_published", "expired", "eligible", "waiting", "conditions_unmet", "barred")
 
 CASE_COLUMNS = (
-    "record_id", "record_type", "platform", "penalty_kinds", "fine_amount_yuan", "domain", "severity",
-    "decision_date", "publish_date", "listed_date", "obligations_done_date", "corrected_date", "term_years",
+    "record_id",
+    "record_type",
+    "platform",
+    "penalty_kinds",
+    "fine_amount_yuan",
+    "domain",
+    "severity",
+    "decision_date",
+    "publish_date",
+    "listed_date",
+    "obligations_done_date",
+    "corrected_date",
+    "term_years",
 )
 OPTIONAL_CASE_COLUMNS = ("province", "subject_type")  # subject_type: organisation (default) | person
 RESULT_COLUMNS = (
-    "record_id", "status", "early_removal_from", "auto_removal_on", "escalation_on", "rule_id", "basis",
-    "confidence", "error",
+    "record_id",
+    "status",
+    "early_removal_from",
+    "auto_removal_on",
+    "escalation_on",
+    "rule_id",
+    "basis",
+    "confidence",
+    "error",
 )
 
 
@@ -326,23 +344,40 @@ def load_low_fine_thresholds(path: Path = THRESHOLDS_PATH) -> list[LowFineThresh
 _LIST = pa.list_(pa.string())
 RULES_SCHEMA = pa.schema(
     [
-        ("rule_id", pa.string()), ("platform", pa.string()), ("record_types", _LIST),
-        ("kinds_all_in", _LIST), ("kinds_any_in", _LIST), ("low_fine_only", pa.bool_()),
-        ("domains", _LIST), ("severities", _LIST), ("term", pa.string()), ("priority", pa.int32()),
-        ("effective_from", pa.date32()), ("effective_to", pa.date32()), ("regime_date", pa.string()),
-        ("unconfirmed_from", pa.date32()), ("unconfirmed_reason", pa.string()), ("published", pa.bool_()),
-        ("clock_start", pa.string()), ("min_display_months", pa.int32()), ("max_display_months", pa.int32()),
-        ("max_extends_to_term", pa.bool_()), ("conditions", _LIST), ("conditions_mode", pa.string()),
-        ("escalation_months", pa.int32()), ("basis", pa.string()), ("confidence", pa.string()),
+        ("rule_id", pa.string()),
+        ("platform", pa.string()),
+        ("record_types", _LIST),
+        ("kinds_all_in", _LIST),
+        ("kinds_any_in", _LIST),
+        ("low_fine_only", pa.bool_()),
+        ("domains", _LIST),
+        ("severities", _LIST),
+        ("term", pa.string()),
+        ("priority", pa.int32()),
+        ("effective_from", pa.date32()),
+        ("effective_to", pa.date32()),
+        ("regime_date", pa.string()),
+        ("unconfirmed_from", pa.date32()),
+        ("unconfirmed_reason", pa.string()),
+        ("published", pa.bool_()),
+        ("clock_start", pa.string()),
+        ("min_display_months", pa.int32()),
+        ("max_display_months", pa.int32()),
+        ("max_extends_to_term", pa.bool_()),
+        ("conditions", _LIST),
+        ("conditions_mode", pa.string()),
+        ("escalation_months", pa.int32()),
+        ("basis", pa.string()),
+        ("confidence", pa.string()),
     ]
 )
-EXCLUSIONS_SCHEMA = pa.schema(
-    [("rule_id", pa.string()), ("kinds", _LIST), ("domains", _LIST), ("basis", pa.string())]
-)
+EXCLUSIONS_SCHEMA = pa.schema([("rule_id", pa.string()), ("kinds", _LIST), ("domains", _LIST), ("basis", pa.string())])
 THRESHOLDS_SCHEMA = pa.schema(
     [
-        ("province", pa.string()), ("organisation_yuan", pa.decimal128(18, 2)),
-        ("person_yuan", pa.decimal128(18, 2)), ("source", pa.string()),
+        ("province", pa.string()),
+        ("organisation_yuan", pa.decimal128(18, 2)),
+        ("person_yuan", pa.decimal128(18, 2)),
+        ("source", pa.string()),
     ]
 )
 
@@ -358,8 +393,12 @@ def rules_table(rules: list[Rule]) -> pa.Table:
 
 def exclusions_table(rules: list[Rule]) -> pa.Table:
     rows = [
-        {"rule_id": r.rule_id, "kinds": list(e.kinds), "domains": list(e.domains) if e.domains else None,
-         "basis": e.basis}
+        {
+            "rule_id": r.rule_id,
+            "kinds": list(e.kinds),
+            "domains": list(e.domains) if e.domains else None,
+            "basis": e.basis,
+        }
         for r in rules
         for e in r.exclusions
     ]
@@ -368,8 +407,12 @@ def exclusions_table(rules: list[Rule]) -> pa.Table:
 
 def thresholds_table(thresholds: list[LowFineThreshold]) -> pa.Table:
     rows = [
-        {"province": t.province, "organisation_yuan": t.organisation_yuan, "person_yuan": t.person_yuan,
-         "source": t.source}
+        {
+            "province": t.province,
+            "organisation_yuan": t.organisation_yuan,
+            "person_yuan": t.person_yuan,
+            "source": t.source,
+        }
         for t in thresholds
     ]
     return pa.Table.from_pylist(rows, schema=THRESHOLDS_SCHEMA)
