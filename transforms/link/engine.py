@@ -97,8 +97,6 @@ def _pairs(queries: Sequence[_FuzzyQuery], index: OperatorIndex) -> tuple[list[i
     entry_of: list[int] = []
     capped: set[int] = set()
     for number, query in enumerate(queries):
-        if not query.parsed.trade:
-            continue
         entries, was_capped = index.candidates(query.parsed)
         if was_capped:
             capped.add(number)
@@ -120,7 +118,8 @@ def score_pairs(left: Sequence[ParsedName], right: Sequence[ParsedName], lenient
     linked needs the same trade name (字号), industry (行业), region (行政区划) and legal form (组织形式)
     (`lenient_form`: a branch's parent written without its legal form). review: only the legal form
     differs; or the region is missing on one side; or the trade name or industry is one edit or one swap
-    away; or the industry is missing on one side. Everything else — a different region, trade name or
+    away; or the industry is missing on one side; or the whole names are one edit apart (regions aside).
+    Everything else — a different region, trade name or
     industry — is none: different companies.
     """
     if not len(left):
@@ -131,7 +130,9 @@ def score_pairs(left: Sequence[ParsedName], right: Sequence[ParsedName], lenient
     q_form, c_form = _column(left, 4), _column(right, 4)
     trade_dist = process.cpdist(q_trade, c_trade, scorer=OSA.distance, workers=-1)
     ind_dist = process.cpdist(q_ind, c_ind, scorer=OSA.distance, workers=-1)
-    key_ratio = process.cpdist(_column(left, 0), _column(right, 0), scorer=fuzz.ratio, workers=-1)
+    q_key, c_key = _column(left, 0), _column(right, 0)
+    key_ratio = process.cpdist(q_key, c_key, scorer=fuzz.ratio, workers=-1)
+    key_slip = process.cpdist(q_key, c_key, scorer=OSA.distance, workers=-1) == 1
     trade_ratio = process.cpdist(q_trade, c_trade, scorer=fuzz.ratio, workers=-1)
     ind_ratio = process.cpdist(q_ind, c_ind, scorer=fuzz.ratio, workers=-1)
 
@@ -153,6 +154,7 @@ def score_pairs(left: Sequence[ParsedName], right: Sequence[ParsedName], lenient
         ("trade_name_one_char", trade_slip & ind_eq & reg_ok & form_ok),
         ("industry_one_char", trade_eq & ind_slip & reg_ok & form_ok),
         ("industry_missing", trade_eq & ind_missing & reg_ok & form_ok),
+        ("one_char", key_slip & reg_ok),  # e.g. a slip inside an industry word the parser then misses
     ]
     nones = [
         ("region_differs", trade_eq & ind_eq & ~reg_ok),

@@ -65,10 +65,9 @@ class OperatorIndex:
     by_trade: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     by_trade_industry: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     by_deletion: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    by_key_deletion: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
 
     def _add_entry(self, parsed: ParsedName, operator_id: str, is_alias: bool) -> None:
-        if not parsed.trade:
-            return
         number = len(self.entries)
         self.entries.append(parsed)
         self.entry_operator.append(operator_id)
@@ -77,6 +76,8 @@ class OperatorIndex:
         self.by_trade_industry[f"{parsed.trade}|{parsed.industry}"].append(number)
         for key in trade_keys(parsed.trade, parsed.industry):
             self.by_deletion[key].append(number)
+        for key in trade_keys(parsed.key, ""):  # a slip anywhere in the name (an industry word, say)
+            self.by_key_deletion[key].append(number)
 
     def candidates(self, query: ParsedName) -> tuple[list[int], bool]:
         """Entry numbers to score for `query` (bounded), and whether a cap cut anything off."""
@@ -86,8 +87,10 @@ class OperatorIndex:
             # A common trade name: only the same trade+industry can still be decided on.
             exact, capped = self.by_trade_industry.get(f"{query.trade}|{query.industry}", []), True
         found = dict.fromkeys(exact)
-        for key in trade_keys(query.trade, query.industry):
-            bucket = self.by_deletion.get(key, ())
+        neighbours = [(self.by_deletion, key) for key in trade_keys(query.trade, query.industry)]
+        neighbours += [(self.by_key_deletion, key) for key in trade_keys(query.key, "")]
+        for table, key in neighbours:
+            bucket = table.get(key, ())
             if len(bucket) > MAX_BUCKET:
                 capped = True
                 continue

@@ -114,8 +114,17 @@ def _uscc_decision(uscc: str | None, banned: frozenset[str], index: OperatorInde
     return Decision(operator_id, LINKED, "uscc", 100.0, False, {})
 
 
-def _check_uscc_conflict(decision: Decision, uscc: str | None, index: OperatorIndex) -> Decision:
-    """A name link whose record carries another valid USCC than the operator's is sent to review."""
+def _check_uscc_conflict(decision: Decision, uscc: str | None, name: str, index: OperatorIndex) -> Decision:
+    """Send a link to review when the code and the name point at different operators.
+
+    A name link whose record carries another operator's or an unknown valid USCC; or a USCC link whose
+    name is exactly another operator's name.
+    """
+    if decision.method == "uscc":
+        others = [op for op in index.by_key.get(name_key(name), ()) if op != decision.operator_id]
+        if not others:
+            return decision
+        return decision._replace(status=REVIEW, evidence={"reason": "uscc_name_conflict", "name_matches": others})
     if uscc is None or decision.method not in _NAME_METHODS or decision.operator_id is None:
         return decision
     operator_uscc = index.uscc_of.get(decision.operator_id)
@@ -187,7 +196,7 @@ def link_validated(index: OperatorIndex, record_ids: list[str], names: list[str]
     out_rows = []
     for row, decision in enumerate(decisions):
         assert decision is not None
-        final = _check_uscc_conflict(decision, usccs[row], index)
+        final = _check_uscc_conflict(decision, usccs[row], names[row], index)
         record_id = record_ids[row]
         if record_id in analyst.positive:
             final = _analyst(final, analyst.positive[record_id], "positive")
