@@ -166,6 +166,7 @@ def test_gsxt_penalty_before_45_is_not_covered() -> None:
     out = run(d("2021-01-01"), platform="gsxt", record_type="penalty", penalty_kinds="fine",
               fine_amount_yuan="500000", domain="general", publish_date="2020-06-01")
     assert out["status"] is None and "no removal rule covers platform=gsxt" in out["error"]
+    assert "publish_date 2020-06-01 is outside gsxt_penalty (from 2021-09-01)" in out["error"]
 
 
 # ----------------------------------------------------------------- 经营异常名录 / 严重违法失信名单

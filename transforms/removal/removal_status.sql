@@ -180,6 +180,25 @@ top_candidates AS (
     QUALIFY rank() OVER (PARTITION BY _row ORDER BY priority DESC) = 1
 ),
 
+-- Why a case fell outside every rule's regime window, for the error message.
+regime_misses AS (
+    SELECT
+        _row,
+        string_agg(
+            DISTINCT regime_col || ' ' || CAST(regime_on AS VARCHAR) || ' is outside ' || rule_id || ' ('
+            || CASE
+                WHEN effective_from IS NULL THEN 'before ' || CAST(effective_to AS VARCHAR)
+                WHEN effective_to IS NULL THEN 'from ' || CAST(effective_from AS VARCHAR)
+                ELSE 'from ' || CAST(effective_from AS VARCHAR) || ' before ' || CAST(effective_to AS VARCHAR)
+            END || ')',
+            '; '
+        ) AS misses
+    FROM pairs_judged
+    WHERE p_regime IS FALSE
+        AND (p_severity AND p_domain AND p_kinds_all AND p_kinds_any AND p_fine AND p_term) IS NOT FALSE
+    GROUP BY _row
+),
+
 fine_flags AS (
     SELECT _row, bool_or(fine_tested) AS fine_tested
     FROM candidates
@@ -217,12 +236,13 @@ chosen AS (
                     || ', record_type=' || coalesce(c.record_type, '(empty)')
                     || coalesce(', penalty_kinds=' || array_to_string(c.kinds, '|'), '')
                     || coalesce(', severity=' || c.severity, '')
-                    || ' with its dates'
+                    || coalesce(': ' || m.misses, '')
             WHEN ch.n_matched > 1 THEN 'rules overlap, fix rules.yaml: ' || ch.top_rules
         END AS choice_error
     FROM cases_fine AS c
     JOIN choice AS ch USING (_row)
     JOIN bad_cells AS b USING (_row)
+    LEFT JOIN regime_misses AS m USING (_row)
 ),
 
 applied AS (
