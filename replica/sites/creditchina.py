@@ -235,8 +235,9 @@ def check_verify(replica: Replica, request: Request) -> Response:
     given = request.param("verifyInput").strip().upper()
     fresh = time.time() - session.captcha_issued < VERIFIED_TTL_SECONDS
     if session.captcha and given == session.captcha and fresh:
+        state = _state(replica)
         with replica.lock:
-            _state(replica).verified[session.sid] = time.time()
+            state.verified[session.sid] = time.time()
         return _with(Response.json({"msg": "验证成功", "code": 0}), carrier)
     return _with(Response.json({"msg": "验证码错误", "code": 1}), carrier)
 
