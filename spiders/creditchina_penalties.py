@@ -170,7 +170,10 @@ class CreditchinaPenaltiesSpider(RegistrySpider):
 
     def read_penalty(self, response: Response, row: dict[str, Any]) -> Any:
         entity = row["entity"]
-        item = self.record("penalty", entity.get("cf_wsh") or "", response, raw=row, fields=penalty_fields(row))
+        # The same penalty is listed from two tables (…_xzcf_new, …_xzcf_<year>); which copy arrives first
+        # varies run to run, so the table is left out of `raw` to keep the record's content hash stable.
+        raw = {k: v for k, v in row.items() if k != "table_name"}
+        item = self.record("penalty", entity.get("cf_wsh") or "", response, raw=raw, fields=penalty_fields(row))
         label = (row.get("sencesMap") or {}).get("cf_nr_fk")
         if str(entity.get("cf_nr_fk") or "").strip() and fine_unit(label) is None:
             item.quarantine("fine column's label names no unit (元 or 万元)", "fine_yuan", label)
