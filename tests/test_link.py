@@ -60,7 +60,8 @@ def test_parse_name_splits_region_trade_industry_form(name: str, parts: tuple[st
     ("网宿科技股份有限公司深圳营业部", "网宿科技股份有限公司", "深圳"),
 ])
 def test_split_branch_finds_parent_and_label(name: str, parent: str, label: str) -> None:
-    assert split_branch(name) == (parent, label)
+    branch = split_branch(name)
+    assert branch is not None and (branch.parent, branch.label) == (parent, label)
 
 
 @pytest.mark.parametrize("name", ["北京分公司", "北京金山云网络技术有限公司", "分公司"])
@@ -85,6 +86,13 @@ def test_name_link_with_another_valid_uscc_goes_to_review() -> None:
     row = link_one("北京金山云网络技术有限公司", OTHER_USCC)
     assert (row["operator_id"], row["status"]) == ("ksyun", "review")
     assert row["evidence"]["reason"] == "uscc_conflict"
+
+
+def test_near_miss_with_another_valid_uscc_is_none() -> None:
+    assert link_one("北京金山去网络技术有限公司")["status"] == "review"
+    row = link_one("北京金山去网络技术有限公司", OTHER_USCC)
+    assert (row["status"], row["operator_id"]) == ("none", None)
+    assert row["evidence"]["reason"] == "uscc_differs" and row["evidence"]["candidate"] == "ksyun"
 
 
 def test_exact_name_after_key_normalisation() -> None:

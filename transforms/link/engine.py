@@ -17,7 +17,15 @@ from rapidfuzz.distance import OSA
 
 from pipelines.normalise import name_key
 from transforms.link.index import OperatorIndex
-from transforms.link.parse import ParsedName, parse_simplified, simplified_text, split_simplified
+from transforms.link.parse import (
+    ParsedName,
+    has_brackets,
+    may_be_branch,
+    parse_key,
+    parse_simplified,
+    simplified_text,
+    split_simplified,
+)
 
 LINKED, REVIEW, NONE = "linked", "review", "none"
 _STATUS_CODE = {NONE: 0, REVIEW: 1, LINKED: 2}
@@ -56,36 +64,39 @@ def _lookup_decision(ops: list[str], method: str, is_branch: bool, evidence: dic
                     {**evidence, "reason": "ambiguous", "candidates": sorted(ops)})
 
 
-def decide_names(names: Sequence[str], excluded: Sequence[frozenset[str]], index: OperatorIndex) -> list[Decision]:
-    """A Decision per name (in order). `excluded[i]`: operators name i must never link to (analyst: negative)."""
+def decide_names(names: Sequence[str], excluded: Sequence[frozenset[str]], index: OperatorIndex,
+                 keys: Sequence[str] | None = None) -> list[Decision]:
+    """A Decision per name (in order). `excluded[i]`: operators name i must never link to (analyst: negative).
+
+    `keys`: the names' name_key values when the caller has them already.
+    """
+    keys = keys if keys is not None else [name_key(name) for name in names]
     decisions: list[Decision | None] = [None] * len(names)
     queue: list[_FuzzyQuery] = []
-    for slot, (name, banned) in enumerate(zip(names, excluded, strict=True)):
-        text = simplified_text(name)
-        key = name_key(text)
+    for slot, (name, banned, key) in enumerate(zip(names, excluded, keys, strict=True)):
         ops = _allowed(index.by_key.get(key), banned)
         if ops:
             decisions[slot] = _lookup_decision(ops, "name_exact", False, {})
             continue
-        branch = split_simplified(text)
+        branch = split_simplified(simplified_text(name)) if may_be_branch(key) else None
         if branch is not None:
-            parent_text = simplified_text(branch.parent)
-            parent_key = name_key(parent_text)
-            evidence = {"parent": parent_key, "branch_label": branch.label}
-            ops = _allowed(index.by_key.get(parent_key), banned)
+            evidence = {"parent": branch.parent_key, "branch_label": branch.label}
+            ops = _allowed(index.by_key.get(branch.parent_key), banned)
             if not ops:
-                ops = _allowed(index.by_alias.get(parent_key), banned)
+                ops = _allowed(index.by_alias.get(branch.parent_key), banned)
                 evidence["via"] = "alias" if ops else "fuzzy"
             if ops:
                 decisions[slot] = _lookup_decision(ops, "branch", True, evidence)
             else:
-                queue.append(_FuzzyQuery(slot, parse_simplified(parent_text, parent_key), True, banned))
+                parsed = parse_simplified(branch.parent, branch.parent_key)
+                queue.append(_FuzzyQuery(slot, parsed, True, banned))
             continue
         ops = _allowed(index.by_alias.get(key), banned)
         if ops:
             decisions[slot] = _lookup_decision(ops, "alias", False, {"alias": key})
             continue
-        queue.append(_FuzzyQuery(slot, parse_simplified(text, key), False, banned))
+        parsed = parse_simplified(simplified_text(name), key) if has_brackets(name) else parse_key(key)
+        queue.append(_FuzzyQuery(slot, parsed, False, banned))
     for query, decision in zip(queue, fuzzy_decisions(queue, index), strict=True):
         decisions[query.slot] = decision
     return [d if d is not None else NO_LINK for d in decisions]

@@ -71,7 +71,7 @@ def link_csv_files(operators_csv: Path, records_csv: Path, out_csv: Path) -> dic
     operators, op_lines = read_table(operators_csv, OPERATOR_COLUMNS)
     records, rec_lines = read_table(records_csv, RECORD_COLUMNS)
     index = build_index(operators, where=str(operators_csv), lines=op_lines)
-    links = link_validated(index, *validated_records(records, where=str(records_csv), lines=rec_lines))
+    links = link_validated(index, validated_records(records, where=str(records_csv), lines=rec_lines))
     out_csv.parent.mkdir(parents=True, exist_ok=True)
     links[list(LINK_FILE_COLUMNS)].to_csv(out_csv, index=False, encoding="utf-8")
     counts = links["status"].value_counts()

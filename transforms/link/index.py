@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from pipelines.normalise import clean_text, name_key
-from pipelines.uscc import compact_uscc, is_valid_uscc
+from pipelines.uscc import InvalidUSCC, validate_uscc
 from transforms.link.errors import LinkInputError
-from transforms.link.parse import ParsedName, parse_simplified, simplified_text
+from transforms.link.parse import ParsedName, has_brackets, parse_key, parse_simplified, simplified_text
 
 OPERATOR_COLUMNS = ("operator_id", "name", "uscc", "aliases")
 MAX_BUCKET = 60  # a blocking key shared by more names than this says nothing (nomenklatura: 60)
@@ -107,6 +107,10 @@ def _check_columns(table: pd.DataFrame, required: Iterable[str], where: str) -> 
         raise LinkInputError(f"{where}: missing column(s) {', '.join(missing)}; has {list(table.columns)}")
 
 
+def _parse(name: str, key: str) -> ParsedName:
+    return parse_simplified(simplified_text(name), key) if has_brackets(name) else parse_key(key)
+
+
 def row_label(where: str, row: int, lines: Sequence[int] | None) -> str:
     """How a validation message names a row: "<file>: line L" for files, "<table> row N" for frames."""
     return f"{where}: line {lines[row]}" if lines is not None else f"{where} row {row + 1}"
@@ -127,31 +131,30 @@ def build_index(operators: pd.DataFrame, where: str = "operators",
         label = row_label(where, row, lines) + (f" (operator_id {operator_id!r})" if operator_id else "")
         if operator_id is None:
             raise LinkInputError(f"{label}: empty operator_id")
-        if name is None or not name_key(name):
+        key = name_key(name) if name is not None else ""
+        if not key:
             raise LinkInputError(f"{label}: empty name")
         if operator_id in index.uscc_of:
             raise LinkInputError(f"{label}: duplicate operator_id {operator_id!r}")
         uscc_text = text_or_none(raw_uscc)
         uscc = None
         if uscc_text is not None:
-            if not is_valid_uscc(uscc_text):
-                raise LinkInputError(f"{label}: invalid USCC (统一社会信用代码) {uscc_text!r}")
-            uscc = compact_uscc(uscc_text)
+            try:
+                uscc = validate_uscc(uscc_text)
+            except InvalidUSCC as error:
+                raise LinkInputError(f"{label}: {error}") from None
             if uscc in index.by_uscc:
                 raise LinkInputError(f"{label}: USCC {uscc} already belongs to {index.by_uscc[uscc]!r}")
             index.by_uscc[uscc] = operator_id
         index.uscc_of[operator_id] = uscc
-        text = simplified_text(name)
-        key = name_key(text)
         index.by_key[key].append(operator_id)
-        index._add_entry(parse_simplified(text, key), operator_id, is_alias=False)
+        index._add_entry(_parse(name, key), operator_id, is_alias=False)
         for alias in split_aliases(raw_aliases):
-            alias_text = simplified_text(alias)
-            alias_key = name_key(alias_text)
+            alias_key = name_key(alias)
             if not alias_key or alias_key == key or operator_id in index.by_alias.get(alias_key, ()):
                 continue
             index.by_alias[alias_key].append(operator_id)
-            parsed = parse_simplified(alias_text, alias_key)
+            parsed = _parse(alias, alias_key)
             if parsed.form:  # a former full name (曾用名) also takes part in the fuzzy step
                 index._add_entry(parsed, operator_id, is_alias=True)
     return index

@@ -34,13 +34,20 @@ class ParsedName(NamedTuple):
 
 
 class BranchName(NamedTuple):
-    """A 分支机构 name split into its parent's name (as written) and the branch label (often a region)."""
+    """A 分支机构 name split into its parent's name (simplified text), the branch label and the parent's key."""
 
     parent: str
     label: str
+    parent_key: str
+
+
+def may_be_branch(key: str) -> bool:
+    """Cheap pre-check on a name_key: only names ending in a branch word (分公司 …) can be branches."""
+    return key.endswith(BRANCH_WORDS)
 
 
 _BRACKETS = re.compile(r"\(([^()]*)\)")
+_OPEN_BRACKETS = ("(", "（", "﹙", "⁽", "₍")  # every form NFKC turns into "("
 _BRANCH_TAIL = re.compile("(" + "|".join(BRANCH_WORDS) + r")$")
 # The last legal form inside a branch name ends the parent's name: X有限公司北京分公司 → X有限公司.
 _LAST_FORM = re.compile(r"^(.*(?:有限公司|有限责任公司|股份公司|公司))(.*)$")
@@ -95,7 +102,21 @@ def parse_simplified(text: str, key: str | None = None) -> ParsedName:
         if region is not None:
             bracket_region = region
             text = text.replace(f"({inner})", "", 1)
-    form, rest = _strip_form(name_key(text) if bracket_region else key)
+    return _parse_parts(name_key(text) if bracket_region else key, key, bracket_region)
+
+
+def has_brackets(name: str) -> bool:
+    """Whether `name` has round brackets (which may hold a region); without them parse_key suffices."""
+    return any(b in name for b in _OPEN_BRACKETS)
+
+
+def parse_key(key: str) -> ParsedName:
+    """parse_name for a bracket-free name, given its name_key (the fast path: no re-normalising)."""
+    return _parse_parts(key, key, "")
+
+
+def _parse_parts(text: str, key: str, bracket_region: str) -> ParsedName:
+    form, rest = _strip_form(text)
     region = ""
     for _ in range(2):
         found, after = _strip_region_prefix(rest)
@@ -135,6 +156,7 @@ def split_simplified(text: str) -> BranchName | None:
             if head[-length:] in REGIONS:
                 parent, label = head[:-length], head[-length:]
                 break
-    if not name_key(parent) or name_key(parent) in REGIONS:
+    parent_key = name_key(parent)
+    if not parent_key or parent_key in REGIONS:
         return None
-    return BranchName(parent, label)
+    return BranchName(parent, label, parent_key)

@@ -10,14 +10,14 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from pipelines.normalise import name_key
-from pipelines.uscc import compact_uscc, is_valid_uscc
-from transforms.link.engine import LINKED, REVIEW, Decision, decide_names
+from pipelines.uscc import InvalidUSCC, validate_uscc
+from transforms.link.engine import LINKED, NONE, REVIEW, Decision, decide_names
 from transforms.link.errors import LinkInputError
 from transforms.link.index import OperatorIndex, build_index, row_label, text_or_none
 
@@ -34,27 +34,51 @@ def _check_columns(table: pd.DataFrame, required: tuple[str, ...], where: str) -
         raise LinkInputError(f"{where}: missing column(s) {', '.join(missing)}; has {list(table.columns)}")
 
 
+def _id_text(value: object) -> str | None:
+    """An id cell as text (ids are opaque: only surrounding blanks are dropped), None when blank/missing."""
+    if isinstance(value, str):
+        return value.strip() or None
+    return text_or_none(value)
+
+
 def validated_records(records: pd.DataFrame, where: str = "records",
-                      lines: Sequence[int] | None = None) -> tuple[list[str], list[str], list[object]]:
-    """(record_ids, names, usccs) as lists; LinkInputError for a missing column, empty id/name or duplicate id."""
+                      lines: Sequence[int] | None = None) -> RecordBatch:
+    """The records checked and with identical names grouped (so each distinct name is keyed once).
+
+    LinkInputError naming the row for: a missing column, an empty record_id, a duplicate record_id, or a
+    name that is empty once normalised (only spaces or punctuation).
+    """
     _check_columns(records, RECORD_COLUMNS, where)
-    ids = [text_or_none(v) for v in records["record_id"].tolist()]
-    names = records["name"].tolist()
-    seen: dict[str, int] = {}
-    for row, (record_id, name) in enumerate(zip(ids, names, strict=True)):
-        label = row_label(where, row, lines)
-        if record_id is None:
-            raise LinkInputError(f"{label}: empty record_id")
-        if record_id in seen:
-            first = row_label(where, seen[record_id], lines).removeprefix(f"{where}: ")
-            raise LinkInputError(f"{label}: duplicate record_id {record_id!r} (first at {first})")
-        seen[record_id] = row
-        if not isinstance(name, str) or not name_key(name):
-            text = text_or_none(name)
-            if text is None or not name_key(text):
-                raise LinkInputError(f"{label} (record_id {record_id!r}): empty name")
-            names[row] = text
-    return ids, names, records["uscc"].tolist()  # type: ignore[return-value]
+    ids = [_id_text(v) for v in records["record_id"].tolist()]
+    if None in ids:
+        raise LinkInputError(f"{row_label(where, ids.index(None), lines)}: empty record_id")
+    duplicated = pd.Series(ids, dtype=object).duplicated(keep="first").to_numpy()
+    if duplicated.any():
+        row = int(duplicated.argmax())
+        first = row_label(where, ids.index(ids[row]), lines).removeprefix(f"{where}: ")
+        raise LinkInputError(f"{row_label(where, row, lines)}: duplicate record_id {ids[row]!r} (first at {first})")
+    codes, uniques = pd.factorize(pd.Series(records["name"].tolist(), dtype=object), use_na_sentinel=False)
+    names: list[str] = []
+    keys: list[str] = []
+    for number, raw in enumerate(uniques):
+        text = raw if isinstance(raw, str) else text_or_none(raw)
+        key = name_key(text) if text else ""
+        if not key:
+            row = int(np.argmax(codes == number))
+            raise LinkInputError(f"{row_label(where, row, lines)} (record_id {ids[row]!r}): empty name")
+        names.append(text)  # type: ignore[arg-type]
+        keys.append(key)
+    return RecordBatch(ids, codes, names, keys, records["uscc"].tolist())  # type: ignore[arg-type]
+
+
+class RecordBatch(NamedTuple):
+    """Validated records: ids, the distinct names (with their name_key) and each record's name number."""
+
+    ids: list[str]
+    name_codes: np.ndarray
+    names: list[str]
+    keys: list[str]
+    usccs: list[object]
 
 
 class _Judgements:
@@ -102,9 +126,10 @@ def _record_uscc(value: object) -> tuple[str | None, bool]:
     text = text_or_none(value)
     if text is None:
         return None, False
-    if is_valid_uscc(text):
-        return compact_uscc(text), False
-    return None, True
+    try:
+        return validate_uscc(text), False
+    except InvalidUSCC:
+        return None, True
 
 
 def _uscc_decision(uscc: str | None, banned: frozenset[str], index: OperatorIndex) -> Decision | None:
@@ -114,14 +139,14 @@ def _uscc_decision(uscc: str | None, banned: frozenset[str], index: OperatorInde
     return Decision(operator_id, LINKED, "uscc", 100.0, False, {})
 
 
-def _check_uscc_conflict(decision: Decision, uscc: str | None, name: str, index: OperatorIndex) -> Decision:
+def _check_uscc_conflict(decision: Decision, uscc: str | None, key: str, index: OperatorIndex) -> Decision:
     """Send a link to review when the code and the name point at different operators.
 
     A name link whose record carries another operator's or an unknown valid USCC; or a USCC link whose
     name is exactly another operator's name.
     """
     if decision.method == "uscc":
-        others = [op for op in index.by_key.get(name_key(name), ()) if op != decision.operator_id]
+        others = [op for op in index.by_key.get(key, ()) if op != decision.operator_id]
         if not others:
             return decision
         return decision._replace(status=REVIEW, evidence={"reason": "uscc_name_conflict", "name_matches": others})
@@ -130,6 +155,11 @@ def _check_uscc_conflict(decision: Decision, uscc: str | None, name: str, index:
     operator_uscc = index.uscc_of.get(decision.operator_id)
     if operator_uscc is None or operator_uscc == uscc:
         return decision
+    if decision.status == REVIEW and decision.method == "fuzzy":
+        # A near-miss name plus another valid code: the code proves it is another company.
+        evidence = {**decision.evidence, "reason": "uscc_differs", "record_uscc": uscc,
+                    "candidate": decision.operator_id}
+        return Decision(None, NONE, None, 0.0, False, evidence)
     evidence = {**decision.evidence, "reason": "uscc_conflict", "record_uscc": uscc,
                 "operator_uscc": operator_uscc}
     return decision._replace(status=REVIEW, evidence=evidence)
@@ -158,45 +188,57 @@ def link_records(operators: pd.DataFrame, records: pd.DataFrame,
     Raises LinkInputError for bad operators, records or judgements (the message names the row).
     """
     index = build_index(operators)
-    record_ids, names, raw_usccs = validated_records(records)
-    return link_validated(index, record_ids, names, raw_usccs, _judgements(judgements, index))
+    batch = validated_records(records)
+    return link_validated(index, batch, _judgements(judgements, index))
 
 
-def link_validated(index: OperatorIndex, record_ids: list[str], names: list[str], raw_usccs: list[object],
-                   analyst: _Judgements | None = None) -> pd.DataFrame:
-    """link_records on input already checked by build_index / validated_records."""
-    analyst = analyst or _Judgements()
-    uscc_cache: dict[object, tuple[str | None, bool]] = {}
+def _record_usccs(raw_usccs: list[object]) -> tuple[list[str | None], np.ndarray]:
+    """Per record: the compact valid USCC or None, and whether a non-empty code was invalid."""
+    cache: dict[object, tuple[str | None, bool]] = {}
     usccs: list[str | None] = []
-    invalid = np.zeros(len(record_ids), dtype=bool)
+    invalid = np.zeros(len(raw_usccs), dtype=bool)
     for row, value in enumerate(raw_usccs):
         key = value if isinstance(value, str) or value is None else repr(value)
-        if key not in uscc_cache:
-            uscc_cache[key] = _record_uscc(value)
-        code, bad = uscc_cache[key]
-        usccs.append(code)
-        invalid[row] = bad
+        found = cache.get(key)
+        if found is None:
+            found = cache[key] = _record_uscc(value)
+        usccs.append(found[0])
+        invalid[row] = found[1]
+    return usccs, invalid
 
+
+def link_validated(index: OperatorIndex, batch: RecordBatch, analyst: _Judgements | None = None) -> pd.DataFrame:
+    """link_records on input already checked by build_index / validated_records."""
+    analyst = analyst or _Judgements()
+    record_ids, codes = batch.ids, batch.name_codes
+    usccs, invalid = _record_usccs(batch.usccs)
     empty: frozenset[str] = frozenset()
-    banned = [frozenset(analyst.banned[r]) if r in analyst.banned else empty for r in record_ids]
-    decisions: list[Decision | None] = [_uscc_decision(u, b, index) for u, b in zip(usccs, banned, strict=True)]
+    banned = [frozenset(analyst.banned[r]) if r in analyst.banned else empty for r in record_ids] \
+        if analyst.banned else [empty] * len(record_ids)
+    decisions: list[Decision | None] = [_uscc_decision(u, b, index) if u else None
+                                        for u, b in zip(usccs, banned, strict=True)]
 
-    # Names without judgements are decided once per distinct name; judged records one by one.
-    plain = [row for row, d in enumerate(decisions) if d is None and not banned[row]]
-    codes, uniques = pd.factorize(pd.Series([names[row] for row in plain], dtype=object))
-    unique_decisions = decide_names(list(uniques), [empty] * len(uniques), index)
-    for row, code in zip(plain, codes, strict=True):
-        decisions[row] = unique_decisions[code]
+    # Distinct names are decided once (only those some record still needs); judged records one by one.
+    plain = np.array([d is None and not b for d, b in zip(decisions, banned, strict=True)], dtype=bool)
+    needed = np.unique(codes[plain]) if len(codes) else np.zeros(0, dtype=np.int64)
+    by_name = decide_names([batch.names[c] for c in needed], [empty] * len(needed), index,
+                           keys=[batch.keys[c] for c in needed])
+    unique_decisions: list[Decision | None] = [None] * len(batch.names)
+    for code, decision in zip(needed.tolist(), by_name, strict=True):
+        unique_decisions[code] = decision
+    for row in np.flatnonzero(plain).tolist():
+        decisions[row] = unique_decisions[codes[row]]
     judged = [row for row, d in enumerate(decisions) if d is None]
-    for row, decision in zip(judged, decide_names([names[r] for r in judged], [banned[r] for r in judged], index),
-                             strict=True):
+    judged_decisions = decide_names([batch.names[codes[r]] for r in judged], [banned[r] for r in judged], index,
+                                    keys=[batch.keys[codes[r]] for r in judged])
+    for row, decision in zip(judged, judged_decisions, strict=True):
         decisions[row] = decision
 
-    evidence_json = {id(d): _to_json(d.evidence) for d in unique_decisions}
+    evidence_json = {id(d): _to_json(d.evidence) for d in by_name}
     out_rows = []
     for row, decision in enumerate(decisions):
         assert decision is not None
-        final = _check_uscc_conflict(decision, usccs[row], names[row], index)
+        final = _check_uscc_conflict(decision, usccs[row], batch.keys[codes[row]], index)
         record_id = record_ids[row]
         if record_id in analyst.positive:
             final = _analyst(final, analyst.positive[record_id], "positive")
