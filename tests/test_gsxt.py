@@ -290,7 +290,8 @@ def test_staging_models_rename_and_cast(runs: dict, world: World, tmp_path: Path
     for p in world.at(0)["penalties"]:
         if p.decision_no in fines:
             assert fines[p.decision_no] == p.fine_yuan
-    listed = con.execute("SELECT min(listed_on), count(removed_on) FROM staging.stg_gsxt__abnormal_operations").fetchone()
+    listed = con.execute("SELECT min(listed_on), count(removed_on) "
+                         "FROM staging.stg_gsxt__abnormal_operations").fetchone()
     assert listed[0] is not None and listed[1] == sum(1 for a in world.abnormal_listings
                                                       if a.removed_on and a.removed_in_epoch is None)
     con.close()
