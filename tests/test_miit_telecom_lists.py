@@ -131,7 +131,8 @@ def test_staging_types_the_entries(crawled, tmp_path: Path) -> None:
     con = connect(warehouse)
     types = dict(con.execute("SELECT column_name, data_type FROM information_schema.columns "
                              "WHERE table_name = 'stg_miit__telecom_list_entries'").fetchall())
-    kinds = {r[0] for r in con.execute("SELECT DISTINCT list_kind FROM staging.stg_miit__telecom_list_entries").fetchall()}
+    kinds = {r[0] for r in con.execute(
+        "SELECT DISTINCT list_kind FROM staging.stg_miit__telecom_list_entries").fetchall()}
     con.close()
     assert types["decided_on"] == "DATE" and types["notice_published_on"] == "DATE"
     assert kinds == {"bad", "dishonest"}
