@@ -254,11 +254,13 @@ def replica(
 def sql(
     query: Annotated[str, typer.Argument(help="A SQL query (the warehouse is opened read-only).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print rows as JSON lines.")] = False,
+    live: Annotated[bool, typer.Option("--live", help="Read the warehouse file, not the published snapshot.")] = False,
 ) -> None:
-    """Run a read-only query against the warehouse and print the result."""
+    """Run a read-only query against the published snapshot (or the live warehouse) and print the result."""
     from warehouse.db import connect
+    from warehouse.publish import reader_path
 
-    con = connect(_warehouse(), read_only=True)
+    con = connect(reader_path(_warehouse(), live=live), read_only=True)
     try:
         relation = con.sql(query)
         if relation is None:
@@ -277,11 +279,12 @@ def sql(
 
 @app.command()
 def status() -> None:
-    """Last runs, per-source completeness and row counts."""
+    """Last runs, per-source completeness and row counts (from the published snapshot)."""
     from warehouse.db import connect
+    from warehouse.publish import reader_path
 
     console.print("Sources: " + ", ".join(stages.source_names()))
-    con = connect(_warehouse(), read_only=True)
+    con = connect(reader_path(_warehouse()), read_only=True)
     try:
         runs = con.execute(
             "SELECT run_id, crawled_at, complete, records_new, records_changed, records_removed, "

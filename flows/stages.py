@@ -19,6 +19,7 @@ from typing import Any
 
 from pipelines.run_folder import RunFolder, write_atomically
 from warehouse.db import connect, warehouse_path
+from warehouse.publish import publish_snapshot, reader_path
 
 CRAWL_TIMEOUT_SECONDS = int(os.environ.get("CREDITWATCH_CRAWL_TIMEOUT", "3600"))
 
@@ -94,30 +95,51 @@ def crawl_source(source: str, run_dir: Path, replica_url: str | None = None, sol
 
 
 def load(warehouse: str | os.PathLike[str] | None, run_dir: Path) -> dict[str, Any]:
+    """Load a run folder (one transaction), then republish the readers' snapshot."""
     from warehouse.load import load_run
 
     con = connect(warehouse)
     try:
-        return asdict(load_run(con, run_dir))
+        result = asdict(load_run(con, run_dir))
     finally:
         con.close()
+    publish_snapshot(warehouse)
+    return result
 
 
 def transform(warehouse: str | os.PathLike[str] | None, as_of: date | None = None,
               targets: list[str] | None = None) -> dict[str, Any]:
+    """Rebuild the models (one transaction, data tests included), then republish the snapshot."""
     from transforms.build import build
 
     con = connect(warehouse)
     try:
-        return asdict(build(con, targets=targets, as_of=as_of))
+        result = asdict(build(con, targets=targets, as_of=as_of))
     finally:
         con.close()
+    publish_snapshot(warehouse)
+    return result
+
+
+def publish(warehouse: str | os.PathLike[str] | None, run_dir: Path, as_of: date | None = None) -> dict[str, Any]:
+    """The scheduled path: load the run and rebuild every model in ONE transaction, then republish the
+    snapshot. A crash anywhere leaves the previous state for readers and for the next run."""
+    from warehouse.publish import apply_run
+
+    con = connect(warehouse)
+    try:
+        loaded, built = apply_run(con, run_dir, as_of=as_of)
+    finally:
+        con.close()
+    publish_snapshot(warehouse)
+    return {"load": asdict(loaded), "build": asdict(built)}
 
 
 def export(warehouse: str | os.PathLike[str] | None, out_dir: Path, lang: str = "zh") -> list[str]:
+    """Write the export from the published snapshot (what readers see)."""
     from transforms.export import export_csv
 
-    con = connect(warehouse, read_only=True)
+    con = connect(reader_path(warehouse), read_only=True)
     try:
         return [str(p) for p in export_csv(con, out_dir, lang=lang)]
     finally:
@@ -133,7 +155,7 @@ def latest_run_dir(warehouse: str | os.PathLike[str] | None) -> Path:
 
 def summary(warehouse: str | os.PathLike[str] | None) -> dict[str, Any]:
     """Counts a person wants after a run: records per source, links by status, operators, flags."""
-    con = connect(warehouse, read_only=True)
+    con = connect(reader_path(warehouse), read_only=True)
     try:
         def rows(query: str) -> list[tuple]:
             return con.execute(query).fetchall()

@@ -1,4 +1,5 @@
-"""The Prefect flow: `weekly_monitoring` runs crawl (a task per source) → load → transform → export.
+"""The Prefect flow: `weekly_monitoring` runs crawl (a task per source) → load and transform (one
+transaction, then the readers' snapshot is republished) → export.
 
 Orchestration only: every task calls a stage function from flows.stages. Network stages (crawls)
 retry with backoff; the others do not (a retry would not fix them, and they are transactional).
@@ -23,14 +24,10 @@ def crawl_task(source: str, run_dir: str, replica_url: str | None, solver: str |
                                spider_args=spider_args)
 
 
-@task(name="load")
-def load_task(warehouse: str | None, run_dir: str) -> dict[str, Any]:
-    return stages.load(warehouse, Path(run_dir))
-
-
-@task(name="transform")
-def transform_task(warehouse: str | None, as_of: date | None) -> dict[str, Any]:
-    return stages.transform(warehouse, as_of=as_of)
+@task(name="load-and-transform")
+def publish_task(warehouse: str | None, run_dir: str, as_of: date | None) -> dict[str, Any]:
+    """Load the run and rebuild every model (the linker included) in one transaction; publish the snapshot."""
+    return stages.publish(warehouse, Path(run_dir), as_of=as_of)
 
 
 @task(name="export")
@@ -58,9 +55,8 @@ def weekly_monitoring(sources: list[str] | None = None, warehouse: str | None = 
         except Exception as error:  # noqa: BLE001 — a crashed source is recorded, the others go on
             crashed[source] = str(error)
             logger.error("crawl of %s failed: %s", source, error)
-    loaded = load_task(warehouse, str(run_dir))
-    built = transform_task(warehouse, as_of)
+    published = publish_task(warehouse, str(run_dir), as_of)
     week = iso_week(as_of or date.today())
     files = export_task(warehouse, str(Path(export_root) / week), lang) if export else []
     return {"run_id": run_id, "run_dir": str(run_dir), "manifests": manifests, "crashed": crashed,
-            "load": loaded, "build": built, "export": files, "week": week}
+            "load": published["load"], "build": published["build"], "export": files, "week": week}

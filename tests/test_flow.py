@@ -22,7 +22,8 @@ SCRIPT = textwrap.dedent("""
     out = []
     with Replica() as replica:
         for _ in range(2):
-            result = weekly_monitoring(warehouse=warehouse, replica_url=replica.base_url, solver="replica",
+            result = weekly_monitoring(sources=["miit_licences"], warehouse=warehouse, replica_url=replica.base_url,
+                                       solver="replica",
                                        export_root=sys.argv[2])
             out.append({"load": result["load"], "summary": summary(warehouse), "export": result["export"],
                         "complete": {s: m["complete"] for s, m in result["manifests"].items()},

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.db import pause_point, transaction
+
 ROOT = Path(__file__).parent
 MODELS = ROOT / "models"
 DATA_TESTS = ROOT / "data_tests"
@@ -126,8 +128,7 @@ def build(con: duckdb.DuckDBPyConnection, targets: list[str] | None = None, as_o
     models = discover()
     order = select(models, targets)
     result = BuildResult()
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         con.execute("SET VARIABLE as_of = ?::DATE", [as_of or date.today()])
         for name in order:
             started = time.perf_counter()
@@ -135,12 +136,9 @@ def build(con: duckdb.DuckDBPyConnection, targets: list[str] | None = None, as_o
             result.seconds[name] = time.perf_counter() - started
             result.rows[name] = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
             result.built.append(name)
+            pause_point("build.after_model")
         if tests and not targets:
             failures = run_data_tests(con)
             if failures:
                 raise DataTestFailure(failures)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     return result

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -89,3 +93,34 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
             raise
         current = version
     return current
+
+
+_OPEN_TRANSACTIONS: set[int] = set()  # id() of connections inside transaction(); DuckDB has no "in txn?" call
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """BEGIN … COMMIT, or ROLLBACK on any error. Inside an open transaction() it joins that one, so stages
+    compose: a run's load and build commit together or not at all."""
+    if id(con) in _OPEN_TRANSACTIONS:
+        yield  # the outer transaction owns commit and rollback
+        return
+    con.execute("BEGIN")
+    _OPEN_TRANSACTIONS.add(id(con))
+    try:
+        yield
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    else:
+        con.execute("COMMIT")
+    finally:
+        _OPEN_TRANSACTIONS.discard(id(con))
+
+
+def pause_point(name: str) -> None:
+    """Crash tests stop a run here: with CREDITWATCH_PAUSE_AT=<name> the process announces the point on
+    stderr and sleeps, so a test can SIGKILL it at a known moment. A no-op otherwise."""
+    if os.environ.get("CREDITWATCH_PAUSE_AT") == name:
+        print(f"PAUSED AT {name}", file=sys.stderr, flush=True)
+        time.sleep(3600)

@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.run_folder import RunFolder
+from warehouse.db import pause_point, transaction
 
 
 @dataclass
@@ -60,28 +61,15 @@ def load_run(con: duckdb.DuckDBPyConnection, run_dir: Path) -> LoadResult:
         return result
 
     crawled_at = max(_ts(m["finished_at"]) for m in manifests)
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         for manifest in manifests:
             _load_source(con, folder, manifest, crawled_at, result)
+            pause_point("load.after_source")
         con.execute(
             "INSERT INTO ops.runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                folder.run_id,
-                crawled_at,
-                datetime.now(UTC).replace(tzinfo=None),
-                sorted(result.sources),
-                all(result.sources.values()),
-                result.new,
-                result.changed,
-                result.removed,
-                result.quarantined,
-            ],
+            [folder.run_id, crawled_at, datetime.now(UTC).replace(tzinfo=None), sorted(result.sources),
+             all(result.sources.values()), result.new, result.changed, result.removed, result.quarantined],
         )
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     result.loaded = True
     return result
 

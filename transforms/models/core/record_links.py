@@ -18,6 +18,6 @@ def model(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     from transforms.link import link_records
 
     operators = con.sql("""
-        SELECT operator_id, name, uscc, list_filter(published_names, n -> n <> name) AS aliases
+        SELECT operator_id, name, uscc, list_filter(published_names, lambda n: n <> name) AS aliases
         FROM core.licensed_operators""").df()
     return link_records(operators, records)[COLUMNS]
