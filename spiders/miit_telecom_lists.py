@@ -33,9 +33,10 @@ from spiders.base import RegistrySpider, SourceMeta, challenge_reason
 LIST_PATH = "/jgsj/xgj/gzdt/index.html"
 LIST_KEY = "notice list"
 MAX_EXTRA_PAGES = 2  # pages past the announced last one, where rows pushed down by new notices land
-# 关于2026年第一季度纳入电信业务经营不良名单企业的公告: a notice that lists operators (the 2018 policy
-# notice names both lists but lists nobody, and has neither 纳入 nor 列入).
-LIST_NOTICE = re.compile(r"(纳入|列入).{0,30}(不良名单|失信名单)")
+# A notice that lists operators: 关于…纳入电信业务经营不良名单企业的公告, …不良名单和失信名单的公告. The 2018
+# policy notice (关于做好…不良名单和失信名单管理工作的通知) names both lists but lists nobody. A followed
+# notice without a list is layout drift, so this errs on the side of following.
+LIST_NOTICE = re.compile(r"(纳入|列入|公布).{0,30}(不良名单|失信名单)|(不良名单|失信名单)的?(公告|通告)")
 # Header label → schema field (registries.md §3.2); 序号 is kept in raw only.
 COLUMNS = {"经营者名称": "subject_name", "统一社会信用代码": "subject_uscc", "许可证编号": "licence_no",
            "处理日期": "decided_on", "列入事由": "reason", "列入单位": "unit"}
@@ -174,13 +175,16 @@ class MiitTelecomListsSpider(RegistrySpider):
         notice = {"notice_id": notice_id(response.url), "notice_title": title, "notice_url": response.url,
                   "notice_published_on": published or response.meta.get("listed_on"),
                   "list_kind": list_kind(title)}
-        for table in body.css("table"):
+        tables = 0
+        for table in body.css("table"):  # a notice naming both lists may carry one table per list
             parsed = table_rows([[" ".join(td.css("::text").getall()) for td in tr.css("td, th")]
                                  for tr in table.css("tr")])
             if parsed:
+                tables += 1
                 context = " ".join(table.xpath("preceding::p[1]//text()").getall())
                 yield from self.entries(response, notice, parsed, context)
-                return
+        if tables:
+            return
         attachment = next((a for a in body.css("a") if ".xlsx" in (a.attrib.get("href", "") + a.css("::text").get(""))
                            or "ext=xlsx" in a.attrib.get("href", "")), None)
         if attachment is not None:

@@ -239,3 +239,35 @@ def test_table_rows_find_the_header_below_a_title_and_drop_blank_rows() -> None:
     parsed = table_rows([["名单"], ["序号", "经营者名称"], ["1", "甲公司"], [None, " "], ["2", "乙公司"]])
     assert parsed == (["序号", "经营者名称"], [["1", "甲公司"], ["2", "乙公司"]])
     assert table_rows([["序号", "企业名称"], ["1", "甲公司"]]) is None
+
+
+def test_a_notice_naming_both_lists_reads_each_table_under_its_lead_line() -> None:
+    head = "".join(f"<td>{c}</td>" for c in ("序号", "经营者名称", "统一社会信用代码", "许可证编号", "处理日期",
+                                             "列入事由", "列入单位"))
+
+    def table(name: str, licence: str) -> str:
+        cells = "".join(f"<td>{c}</td>" for c in ("1", name, "", licence, "2026-01-05", "事由", "北京市通信管理局"))
+        return f"<table><tr>{head}</tr><tr>{cells}</tr></table>"
+
+    title = "关于2026年第一季度电信业务经营不良名单和失信名单的公告"
+    page = (f'<html><head><meta charset="utf-8"></head><body><h1 id="con_title">{title}</h1>'
+            '<span id="con_time">发布时间：2026-01-20</span><div id="con_con">'
+            f"<p>一、纳入电信业务经营不良名单的企业</p>{table('甲科技有限公司', '京B2-20240001')}"
+            f"<p>二、纳入电信业务经营失信名单的企业</p>{table('乙科技有限公司', 'B1-20240002')}</div></body></html>")
+    url = f"{LIVE}/jgsj/xgj/gzdt/art/2026/art_q1both.html"
+    response = HtmlResponse(url, body=page.encode(), request=Request(url, meta={"listed_title": title}))
+    items = list(spider().parse_notice(response))
+    assert [(i.natural_key, i.fields["list_kind"]) for i in items] == [
+        ("q1both-京B2-20240001", "bad"), ("q1both-B1-20240002", "dishonest")]
+
+
+@pytest.mark.parametrize(("title", "followed"), [
+    ("关于2026年第一季度纳入电信业务经营不良名单企业的公告", True),
+    ("关于2020年第三季度电信业务经营不良名单和失信名单的公告", True),
+    ("关于做好电信业务经营不良名单和失信名单管理工作的通知", False),
+    ("信息通信管理局2026年工作要点", False),
+])
+def test_which_titles_are_list_notices(title: str, followed: bool) -> None:
+    from spiders.miit_telecom_lists import LIST_NOTICE
+
+    assert bool(LIST_NOTICE.search(title)) is followed
