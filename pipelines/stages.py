@@ -99,6 +99,10 @@ class NormalisePipeline:
             return item
         if not str(item.natural_key or "").strip():
             item.quarantine("record has no natural key", "natural_key", item.natural_key)
+        if item.problems:
+            # Already rejected as a whole (e.g. a notice published only as an image): field checks
+            # would only add noise rows to the quarantine.
+            return item
         item.fields = normalise_fields(schema, item.fields, item)
         return item
 
