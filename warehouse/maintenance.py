@@ -1,0 +1,451 @@
+"""Keeping the warehouse healthy: the doctor (体检), purging personal data on retention (个人信息删除,
+PIPL 个人信息保护法 §19/§47), the audit trail (审计记录), backup (备份) and restore (恢复).
+
+Pure functions over a warehouse path; the CLI calls them and prints what they return.
+
+Backups are "CHECKPOINT, then copy the file while holding the write lock":
+- the copy is a byte-for-byte DuckDB file, the same thing the readers' snapshot is, so restoring is a
+  file replacement and needs no import step, and every table, view, key and constraint comes along;
+- EXPORT DATABASE (CSV/Parquet + schema.sql) would survive a DuckDB storage-format change, but it is
+  slower, needs IMPORT DATABASE on the way back, and a restore could half-fail mid-import;
+- DuckDB locks its file with POSIX fcntl locks, which a process drops when it closes ANY descriptor of
+  that file. Copying with shutil in this process would silently release the lock mid-copy, so the copy
+  runs in a child process while this process keeps the connection (and the lock) open: no run can write
+  the file until the copy is done.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+
+from warehouse.db import WarehouseError, connect, migrations, schema_version, transaction, warehouse_path
+from warehouse.publish import publish_snapshot, snapshot_info, snapshot_path
+
+Level = Literal["ok", "warn", "error"]
+AUDIT_ACTIONS = ("purge", "export", "backup", "restore")
+# Quarantine "growth": the last run of a source quarantined more than GROWTH_FACTOR × the mean of its
+# previous GROWTH_WINDOW runs, and at least GROWTH_MIN_ROWS more (a few odd rows are normal noise).
+GROWTH_FACTOR, GROWTH_WINDOW, GROWTH_MIN_ROWS = 2.0, 4, 5
+
+# A record names an individual (自然人) when it carries a personal ID number, when its subject is an
+# individual business (个体工商户: USCC starting 92, GB 32100 positions 1–2), or when it is a
+# 失信被执行人 entry without an organisation code (the court lists a person).
+_USCC_KEYS = ("subject_uscc", "subject_uscc_raw", "uscc", "uscc_raw")
+PERSONAL_RECORD_SQL = (
+    "(coalesce(trim(fields_json ->> 'subject_id_number'), '') <> '' OR "
+    + " OR ".join(f"starts_with(upper(trim(coalesce(fields_json ->> '{k}', ''))), '92')" for k in _USCC_KEYS)
+    + " OR (record_type = 'court_dishonest' AND coalesce(trim(fields_json ->> 'subject_uscc'), '') = ''))"
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One doctor check: its level (ok|warn|error), what was checked, what was found, what to do."""
+
+    level: Level
+    check: str
+    message: str
+    fix: str = ""
+
+
+@dataclass
+class PurgeReport:
+    """What a purge deleted (or, with dry_run, would delete)."""
+
+    as_of: date
+    retention_days: int
+    cutoff: date  # display ended / run finished before this day → purged
+    dry_run: bool
+    record_ids: list[str] = field(default_factory=list)
+    versions: int = 0
+    quarantine_rows: int = 0
+    run_folders: list[str] = field(default_factory=list)  # run ids
+    run_folder_bytes: int = 0
+
+
+# ------------------------------------------------------------------------------------------- audit
+
+
+def audit(con: duckdb.DuckDBPyConnection, action: str, details: dict[str, Any], actor: str | None = None) -> None:
+    """Append one row to ops.audit (审计记录). Raises ValueError for an unknown action."""
+    if action not in AUDIT_ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}; expected one of {', '.join(AUDIT_ACTIONS)}")
+    who = actor or os.environ.get("CREDITWATCH_ACTOR") or _os_user()
+    con.execute(
+        "INSERT INTO ops.audit VALUES (?, ?, ?, ?)",
+        [_now(), action, who, json.dumps(details, ensure_ascii=False, sort_keys=True, default=str)],
+    )
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (containers)
+        return f"uid {os.getuid()}"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+# ------------------------------------------------------------------------------------------ doctor
+
+
+def runs_dir(warehouse: str | os.PathLike[str] | None = None) -> Path:
+    """Where crawl run folders live: data/runs beside the warehouse file."""
+    return warehouse_path(warehouse).resolve().parent / "runs"
+
+
+def doctor(warehouse: str | os.PathLike[str] | None = None) -> list[Finding]:
+    """Check the warehouse without changing it; every finding that is not ok says what to do."""
+    path = warehouse_path(warehouse)
+    if not path.exists():
+        return [Finding("error", "warehouse", f"no warehouse at {path}", "run `creditwatch run` first")]
+    findings = [_snapshot_finding(warehouse)]  # before our own connection: DuckDB caches one per file
+    try:
+        con = connect(path, read_only=True)
+    except WarehouseError as error:
+        return [*findings, Finding("error", "warehouse", str(error), "see the message; `creditwatch restore` "
+                                   "replaces a broken file with a backup")]
+    try:
+        findings += [_schema_finding(con), *_duplicate_findings(con), _orphan_link_finding(con)]
+        findings += _run_folder_findings(con, runs_dir(warehouse))
+        findings += [_incomplete_source_finding(con), _quarantine_growth_finding(con)]
+    finally:
+        con.close()
+    return findings
+
+
+def _schema_finding(con: duckdb.DuckDBPyConnection) -> Finding:
+    have, want = schema_version(con), max(v for v, _ in migrations())
+    if have == want:
+        return Finding("ok", "schema", f"schema version {have} is current")
+    if have < want:
+        return Finding("error", "schema", f"schema version {have}, code expects {want}",
+                       "open the warehouse read-write once (any `creditwatch run`/`load`) to apply migrations")
+    return Finding("error", "schema", f"schema version {have} is newer than this code ({want})",
+                   "upgrade creditwatch, or restore a backup made by this version")
+
+
+KEYS = {"raw.records": ("record_id",), "raw.record_versions": ("record_id", "version"),
+        "ops.source_runs": ("run_id", "source")}
+
+
+def _duplicate_findings(con: duckdb.DuckDBPyConnection) -> list[Finding]:
+    out = []
+    for table, key in KEYS.items():
+        cols = ", ".join(key)
+        dupes = con.execute(f"SELECT count(*) FROM (SELECT {cols} FROM {table} GROUP BY ALL HAVING count(*) > 1)"
+                            ).fetchone()[0]
+        if dupes:
+            example = con.execute(f"SELECT {cols} FROM {table} GROUP BY ALL HAVING count(*) > 1 LIMIT 1").fetchone()
+            out.append(Finding("error", f"duplicates {table}", f"{dupes} keys ({cols}) occur more than once in "
+                               f"{table}, e.g. {example}",
+                               "the table lost its primary key (a bad import?): restore a backup, or dedupe "
+                               "and recreate the table from warehouse/migrations"))
+        else:
+            out.append(Finding("ok", f"duplicates {table}", f"no duplicate ({cols}) in {table}"))
+    return out
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    schema, table = name.split(".")
+    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND "
+                            "table_name = ?", [schema, table]).fetchone()[0])
+
+
+def _orphan_link_finding(con: duckdb.DuckDBPyConnection) -> Finding:
+    if not _table_exists(con, "core.record_links"):
+        return Finding("warn", "orphan links", "core.record_links is not built yet", "run `creditwatch transform`")
+    operators = "core.licensed_operators" if _table_exists(con, "core.licensed_operators") else None
+    missing_operator = (f"OR (l.operator_id IS NOT NULL AND l.operator_id NOT IN "
+                        f"(SELECT operator_id FROM {operators} WHERE operator_id IS NOT NULL))") if operators else ""
+    orphans = con.execute(f"""SELECT count(*) FROM core.record_links l
+                              WHERE l.record_id NOT IN (SELECT record_id FROM raw.records) {missing_operator}""",
+                          ).fetchone()[0]
+    if orphans:
+        return Finding("error", "orphan links", f"{orphans} rows of core.record_links name a record or operator "
+                       "that no longer exists", "rebuild the models: `creditwatch transform`")
+    return Finding("ok", "orphan links", "every link names an existing record and operator")
+
+
+def _snapshot_finding(warehouse: str | os.PathLike[str] | None) -> Finding:
+    try:
+        info = snapshot_info(warehouse)
+    except (duckdb.Error, OSError) as error:
+        return Finding("error", "snapshot", f"cannot read the snapshot or warehouse: {str(error).splitlines()[0]}",
+                       "republish it: `creditwatch transform` (or restore a backup)")
+    if info["snapshot"] is None and not snapshot_path(warehouse).exists():
+        return Finding("warn", "snapshot", "no readers' snapshot has been published",
+                       "run `creditwatch transform` to publish one")
+    if info["snapshot"] != info["warehouse"]:
+        return Finding("warn", "snapshot", f"the snapshot shows run {info['snapshot']} but the warehouse has "
+                       f"{info['warehouse']} (a run died after its commit?)",
+                       "republish it: `creditwatch transform`")
+    return Finding("ok", "snapshot", f"the snapshot is current (run {info['warehouse']})")
+
+
+def _purged_run_ids(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Run folders a purge deleted on purpose (retention), from the audit trail."""
+    if not _table_exists(con, "ops.audit"):
+        return set()
+    rows = con.execute("SELECT details ->> 'run_folders' FROM ops.audit WHERE action = 'purge'").fetchall()
+    return {run for (text,) in rows if text for run in json.loads(text)}
+
+
+def _run_folder_findings(con: duckdb.DuckDBPyConnection, runs: Path) -> list[Finding]:
+    folders = {p.name for p in runs.iterdir() if p.is_dir()} if runs.is_dir() else set()
+    loaded = {r for (r,) in con.execute("SELECT run_id FROM ops.runs").fetchall()}
+    unloaded = sorted(folders - loaded)
+    gone = sorted(loaded - folders - _purged_run_ids(con))
+    out = []
+    if unloaded:
+        out.append(Finding("warn", "unloaded runs", f"{len(unloaded)} run folders under {runs} were crawled but "
+                           f"never loaded: {', '.join(unloaded[:5])}",
+                           "load each with `creditwatch load --run <folder>`, or delete a folder you do not want"))
+    else:
+        out.append(Finding("ok", "unloaded runs", "every run folder is loaded"))
+    if gone:
+        out.append(Finding("warn", "missing run folders", f"{len(gone)} loaded runs have no folder (evidence lost) "
+                           f"and were not purged: {', '.join(gone[:5])}",
+                           "restore the folders from backup storage if you still need their evidence"))
+    else:
+        out.append(Finding("ok", "missing run folders", "every loaded run still has its folder (or was purged)"))
+    return out
+
+
+def _incomplete_source_finding(con: duckdb.DuckDBPyConnection) -> Finding:
+    rows = con.execute("""SELECT source, run_id, incomplete_reasons FROM ops.source_runs
+                          QUALIFY row_number() OVER (PARTITION BY source ORDER BY run_id DESC) = 1
+                              AND NOT complete ORDER BY source""").fetchall()
+    if not rows:
+        return Finding("ok", "incomplete crawls", "the last crawl of every source was complete")
+    listed = "; ".join(f"{s} (run {r}: {', '.join(why) or 'no reason given'})" for s, r, why in rows)
+    return Finding("warn", "incomplete crawls", f"last crawl incomplete for {listed}; removals are not detected "
+                   "for these sources until a complete crawl", "recrawl them: `creditwatch crawl --source <name>`")
+
+
+def _quarantine_growth_finding(con: duckdb.DuckDBPyConnection) -> Finding:
+    rows = con.execute("""
+        WITH per_run AS (
+            SELECT s.source, s.run_id, count(q.reason) AS n
+            FROM ops.source_runs s LEFT JOIN raw.quarantine q USING (run_id, source)
+            GROUP BY ALL),
+        ranked AS (SELECT *, row_number() OVER (PARTITION BY source ORDER BY run_id DESC) AS k FROM per_run)
+        SELECT source, any_value(n) FILTER (k = 1) AS last, avg(n) FILTER (k BETWEEN 2 AND ?) AS before
+        FROM ranked GROUP BY source ORDER BY source""", [GROWTH_WINDOW + 1]).fetchall()
+    grown = [(s, last, before) for s, last, before in rows
+             if before is not None and last > GROWTH_FACTOR * before and last - before >= GROWTH_MIN_ROWS]
+    if not grown:
+        return Finding("ok", "quarantine growth", "no source's quarantine grew unusually in its last run")
+    listed = "; ".join(f"{s}: {last} rows (mean {before:.1f} before)" for s, last, before in grown)
+    return Finding("warn", "quarantine growth", f"quarantine grew: {listed}",
+                   "read the reasons (SELECT reason, count(*) FROM raw.quarantine WHERE run_id = …): the site "
+                   "may have changed its layout; fix the spider or the validation rule")
+
+
+# ------------------------------------------------------------------------------------------- purge
+
+
+def run_finished(folder: Path) -> date:
+    """When a run folder's crawl finished: its manifests, else the run id's timestamp, else the folder's mtime."""
+    stamps = []
+    for manifest in folder.glob("*.manifest.json"):
+        try:
+            stamps.append(datetime.fromisoformat(json.loads(manifest.read_text("utf-8"))["finished_at"]))
+        except (ValueError, KeyError, TypeError):
+            continue  # a damaged manifest: fall back on the other clocks
+    if stamps:
+        return max(s.astimezone(UTC) if s.tzinfo else s for s in stamps).date()
+    try:
+        return datetime.strptime(folder.name[:16], "%Y%m%dT%H%M%SZ").date()
+    except ValueError:
+        return datetime.fromtimestamp(folder.stat().st_mtime, UTC).date()
+
+
+def _folder_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def purge(warehouse: str | os.PathLike[str] | None = None, *, as_of: date, retention_days: int, dry_run: bool,
+          rebuild: bool = True) -> PurgeReport:
+    """Delete personal data kept longer than `retention_days` (PIPL 个人信息保护法: keep no longer than needed):
+
+    - records naming an individual whose display ended (removed_at) before as_of − retention_days, from
+      raw.records, raw.record_versions and raw.quarantine;
+    - run folders (records and the raw evidence archive) whose crawl finished before that day.
+
+    dry_run opens the warehouse read-only and changes nothing; the report lists exactly what would go.
+    A real purge deletes in one transaction, rebuilds the models (core tables copy subject names) unless
+    rebuild=False, writes an ops.audit row, then deletes the folders and republishes the snapshot.
+    Raises ValueError for a negative retention, WarehouseError when the warehouse is missing or busy."""
+    if retention_days < 0:
+        raise ValueError(f"retention_days must be 0 or more, got {retention_days}")
+    cutoff = as_of - timedelta(days=retention_days)
+    report = PurgeReport(as_of, retention_days, cutoff, dry_run)
+    runs = runs_dir(warehouse)
+    folders = sorted(p for p in runs.glob("*/") if p.is_dir() and run_finished(p) < cutoff) if runs.is_dir() else []
+    report.run_folders = [p.name for p in folders]
+    report.run_folder_bytes = sum(_folder_bytes(p) for p in folders)
+    con = connect(warehouse, read_only=dry_run)
+    try:
+        with transaction(con):
+            _select_personal_records(con, cutoff)
+            report.record_ids = [r for (r,) in con.execute("SELECT record_id FROM purge_ids ORDER BY 1").fetchall()]
+            report.versions = _count_in(con, "raw.record_versions")
+            report.quarantine_rows = _count_in(con, "raw.quarantine")
+            if not dry_run:
+                for table in ("raw.quarantine", "raw.record_versions", "raw.records"):
+                    con.execute(f"DELETE FROM {table} WHERE record_id IN (SELECT record_id FROM purge_ids)")
+                if rebuild:
+                    from transforms.build import build  # the transforms import the warehouse, not the reverse
+
+                    build(con, as_of=as_of)
+                details = asdict(report)
+                details["records"] = len(details.pop("record_ids"))  # counts; the ids are in the report
+                audit(con, "purge", details)
+    finally:
+        con.close()
+    if not dry_run:
+        for folder in folders:
+            shutil.rmtree(folder)
+        publish_snapshot(warehouse)
+    return report
+
+
+def _select_personal_records(con: duckdb.DuckDBPyConnection, cutoff: date) -> None:
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE purge_ids AS
+                    SELECT record_id FROM raw.records
+                    WHERE removed_at IS NOT NULL AND removed_at < ?::DATE AND {PERSONAL_RECORD_SQL}""", [cutoff])
+
+
+def _count_in(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return con.execute(f"SELECT count(*) FROM {table} WHERE record_id IN (SELECT record_id FROM purge_ids)"
+                       ).fetchone()[0]
+
+
+# ---------------------------------------------------------------------------------- backup, restore
+
+
+def _copy_in_child(source: Path, target: Path) -> None:
+    """Copy a file in a child process, so this process's fcntl lock on `source` survives (see module doc)."""
+    done = subprocess.run([sys.executable, "-c", "import shutil, sys; shutil.copyfile(sys.argv[1], sys.argv[2])",
+                           str(source), str(target)], capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise WarehouseError(f"copying {source} to {target} failed: {done.stderr.strip().splitlines()[-1:]}")
+
+
+def _lock(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-write connection to `path` (the write lock), checkpointed so the file holds everything."""
+    try:
+        con = duckdb.connect(str(path))
+    except duckdb.IOException as error:
+        if "lock" in str(error).lower():
+            raise WarehouseError(f"warehouse {path} is in use by another process (a run in progress?): "
+                                 "wait for it to finish; nothing was changed") from error
+        raise
+    con.execute("CHECKPOINT")
+    return con
+
+
+def backup(warehouse: str | os.PathLike[str] | None, out: Path) -> Path:
+    """Write a consistent copy of the warehouse to `out` (a file, or a directory to put
+    `<name>-<UTC time>.duckdb` in) and return its path. Never overwrites; audited as 'backup'.
+    Raises WarehouseError when the warehouse is missing, busy, or the copy does not open."""
+    source = warehouse_path(warehouse)
+    if not source.exists():
+        raise WarehouseError(f"no warehouse at {source}: nothing to back up")
+    out = Path(out)
+    target = out / f"{source.stem}-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}{source.suffix}" if out.is_dir() else out
+    if target.exists():
+        raise WarehouseError(f"{target} exists: choose a new name, backups are never overwritten")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    connect(source).close()  # migrations first, so the backup has the audit table
+    tmp = target.with_name(target.name + ".tmp")
+    con = _lock(source)
+    try:
+        _copy_in_child(source, tmp)
+        runs = _validate(tmp)
+        os.replace(tmp, target)
+        with transaction(con):
+            audit(con, "backup", {"to": str(target.resolve()), "bytes": target.stat().st_size, "runs": runs})
+    finally:
+        con.close()
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+def _validate(path: Path) -> int:
+    """The number of runs in a backup, after checking it is a DuckDB warehouse this code can use."""
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as error:
+        raise WarehouseError(f"{path} is not a DuckDB warehouse ({str(error).splitlines()[0]}); nothing was "
+                             "changed") from error
+    try:
+        if not _table_exists(con, "ops.runs"):
+            raise WarehouseError(f"{path} is a DuckDB file but not a creditwatch warehouse (no ops.runs); "
+                                 "nothing was changed")
+        newest = max(v for v, _ in migrations())
+        if schema_version(con) > newest:
+            raise WarehouseError(f"{path} has schema version {schema_version(con)}, newer than this code "
+                                 f"({newest}); upgrade creditwatch first. Nothing was changed")
+        return con.execute("SELECT count(*) FROM ops.runs").fetchone()[0]
+    finally:
+        con.close()
+
+
+def restore(backup: Path, warehouse: str | os.PathLike[str] | None = None) -> None:
+    """Replace the warehouse with `backup`: check the backup opens and has ops.runs, keep the current file as
+    `<name>.before-restore`, swap the file in atomically (os.replace) while holding the old file's lock,
+    migrate, audit as 'restore', and republish the snapshot. Raises WarehouseError, changing nothing, when
+    the backup is not a usable warehouse or a run holds the warehouse."""
+    backup, target = Path(backup), warehouse_path(warehouse)
+    if target.exists() and backup.resolve() == target.resolve():
+        raise WarehouseError(f"{backup} is the warehouse itself; nothing was changed")
+    runs = _validate(backup)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".restore-tmp")
+    shutil.copyfile(backup, tmp)  # a different file: our lock on `target` is not affected
+    lock = None
+    try:
+        if target.exists():
+            try:
+                lock = _lock(target)
+            except duckdb.Error:
+                lock = None  # a broken file (the usual reason to restore): nothing to lock, keep it anyway
+            kept = target.with_name(target.name + ".before-restore")
+            _copy_in_child(target, kept)
+        _validate(tmp)
+        os.replace(tmp, target)
+    finally:
+        if lock is not None:
+            lock.close()
+        tmp.unlink(missing_ok=True)
+    wal = target.with_name(target.name + ".wal")
+    if wal.exists() and lock is None:
+        wal.unlink()  # a WAL left by the broken file would be replayed onto the restored one
+    con = connect(target)
+    try:
+        with transaction(con):
+            audit(con, "restore", {"from": str(backup.resolve()), "runs": runs})
+    finally:
+        con.close()
+    publish_snapshot(target)
+
+
+def findings_table(findings: Iterable[Finding]) -> list[dict[str, str]]:
+    """Findings as plain dicts (for JSON output or a rich table)."""
+    return [asdict(f) for f in findings]
