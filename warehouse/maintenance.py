@@ -410,8 +410,10 @@ def _validate(path: Path) -> int:
 def restore(backup: Path, warehouse: str | os.PathLike[str] | None = None) -> None:
     """Replace the warehouse with `backup`: check the backup opens and has ops.runs, keep the current file as
     `<name>.before-restore`, swap the file in atomically (os.replace) while holding the old file's lock,
-    migrate, audit as 'restore', and republish the snapshot. Raises WarehouseError, changing nothing, when
-    the backup is not a usable warehouse or a run holds the warehouse."""
+    migrate, carry over the replaced file's audit rows, audit as 'restore', and republish the snapshot.
+    Data purged after the backup was made comes back with it: run purge again after a restore.
+    Raises WarehouseError, changing nothing, when the backup is not a usable warehouse or a run holds
+    the warehouse."""
     backup, target = Path(backup), warehouse_path(warehouse)
     if target.exists() and backup.resolve() == target.resolve():
         raise WarehouseError(f"{backup} is the warehouse itself; nothing was changed")
@@ -439,11 +441,28 @@ def restore(backup: Path, warehouse: str | os.PathLike[str] | None = None) -> No
         wal.unlink()  # a WAL left by the broken file would be replayed onto the restored one
     con = connect(target)
     try:
+        previous = _attach_previous(con, target.with_name(target.name + ".before-restore"))
         with transaction(con):
-            audit(con, "restore", {"from": str(backup.resolve()), "runs": runs})
+            # The trail (purges included) outlives a restore: copy the rows the backup lacks.
+            carried = con.execute("INSERT INTO ops.audit SELECT * FROM previous.ops.audit EXCEPT "
+                                  "SELECT * FROM ops.audit").fetchone()[0] if previous else 0
+            audit(con, "restore", {"from": str(backup.resolve()), "runs": runs, "audit_rows_carried": carried})
     finally:
         con.close()
     publish_snapshot(target)
+
+
+def _attach_previous(con: duckdb.DuckDBPyConnection, previous: Path) -> bool:
+    """Attach the replaced file as `previous` when it is readable and has an audit trail."""
+    if not previous.exists():
+        return False
+    try:
+        quoted = str(previous).replace("'", "''")
+        con.execute(f"ATTACH '{quoted}' AS previous (READ_ONLY)")
+    except duckdb.Error:
+        return False  # the replaced file was broken: its trail is unreadable
+    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'previous' AND "
+                            "schema_name = 'ops' AND table_name = 'audit'").fetchone()[0])
 
 
 def findings_table(findings: Iterable[Finding]) -> list[dict[str, str]]:
