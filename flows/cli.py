@@ -99,6 +99,9 @@ def _print_summary(result: dict[str, Any], replica: bool) -> None:
         f"Operators: {summary.get('operators', 0)}; licences expiring within 180 days: "
         f"{summary.get('licences_expiring_180d', 0)}"
     )
+    console.print(f"Open records on licensed operators: {summary.get('open_records', 0)}; operators on a "
+                  f"telecom list: {summary.get('operators_listed', 0)}; removal candidates: "
+                  f"{summary.get('removal_candidates', 0)}")
     console.print(f"Warehouse: {stages.warehouse_path(_warehouse())}")
     for path in result["export"]:
         console.print(f"Export: {path}")
@@ -138,6 +141,13 @@ def run(
                 as_of=day,
                 lang=lang,
             )
+        if replica:
+            # The demo pretends the compliance team recorded some paid fines, so removal candidates show.
+            from replica.demo import compliance_facts_csv
+
+            facts_file = compliance_facts_csv(replica.world, stages.data_dir(_warehouse()) / "demo_facts.csv")
+            stages.record_facts(_warehouse(), facts_file, "demo", as_of=day)
+            result["export"] = stages.export(_warehouse(), Path(result["export"][0]).parent, lang=lang)
     finally:
         if replica:
             replica.stop()
@@ -214,6 +224,21 @@ def transform(as_of: Annotated[str | None, typer.Option(help="YYYY-MM-DD (defaul
     result = stages.transform(_warehouse(), as_of=date.fromisoformat(as_of) if as_of else None)
     rows = [(name, result["rows"][name], f"{result['seconds'][name]:.2f}") for name in result["built"]]
     console.print(_table("Models built", ["model", "rows", "seconds"], rows))
+
+
+@app.command()
+def facts(
+    file: Annotated[Path, typer.Argument(help="CSV: reference,obligations_done_date,corrected_date,note (UTF-8).")],
+    by: Annotated[str, typer.Option(help="Who records these facts (kept with each row).")] = os.environ.get(
+        "USER", "unknown"),
+    as_of: Annotated[str | None, typer.Option(help="YYYY-MM-DD for the rebuild (default today).")] = None,
+) -> None:
+    """Record what no registry publishes (a fine paid, a cause corrected), then rebuild the marts.
+
+    `reference` is a record id or the registry's own key (decision number, case code). One bad row
+    refuses the whole file, naming the line."""
+    result = stages.record_facts(_warehouse(), file, by, as_of=date.fromisoformat(as_of) if as_of else None)
+    console.print(f"Recorded {result['imported']} facts; marts rebuilt.")
 
 
 @app.command()

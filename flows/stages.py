@@ -135,6 +135,19 @@ def publish(warehouse: str | os.PathLike[str] | None, run_dir: Path, as_of: date
     return {"load": asdict(loaded), "build": asdict(built)}
 
 
+def record_facts(warehouse: str | os.PathLike[str] | None, path: Path, recorded_by: str,
+                 as_of: date | None = None) -> dict[str, Any]:
+    """Import compliance facts (whole file or nothing), then rebuild the models so the removal rules use them."""
+    from warehouse.facts import import_facts
+
+    con = connect(warehouse)
+    try:
+        count = import_facts(con, path, recorded_by)
+    finally:
+        con.close()
+    return {"imported": count, "build": transform(warehouse, as_of=as_of)}
+
+
 def export(warehouse: str | os.PathLike[str] | None, out_dir: Path, lang: str = "zh") -> list[str]:
     """Write the export from the published snapshot (what readers see)."""
     from transforms.export import export_csv
@@ -174,6 +187,12 @@ def summary(warehouse: str | os.PathLike[str] | None) -> dict[str, Any]:
         }
         if table_exists("core.record_links"):
             out["links_by_status"] = dict(rows("SELECT status, count(*) FROM core.record_links GROUP BY 1 ORDER BY 1"))
+        if table_exists("marts.operator_risk"):
+            out["open_records"] = rows("SELECT coalesce(sum(open_records), 0) FROM marts.operator_risk")[0][0]
+            out["operators_listed"] = rows("SELECT count(*) FROM marts.operator_risk "
+                                           "WHERE on_telecom_bad_list OR on_telecom_dishonest_list")[0][0]
+        if table_exists("marts.removal_candidates"):
+            out["removal_candidates"] = rows("SELECT count(*) FROM marts.removal_candidates")[0][0]
         if table_exists("marts.operator_licences"):
             out["operators"] = rows("SELECT count(*) FROM marts.operator_licences")[0][0]
             out["licences_expiring_180d"] = rows(

@@ -26,6 +26,7 @@ from warehouse.db import pause_point, transaction
 ROOT = Path(__file__).parent
 MODELS = ROOT / "models"
 DATA_TESTS = ROOT / "data_tests"
+SEEDS = ROOT / "seeds"  # small reference tables kept as CSV data (like dbt seeds), loaded as seeds.<name>
 LAYERS = ("staging", "core", "marts")
 
 
@@ -113,10 +114,17 @@ def build_model(con: duckdb.DuckDBPyConnection, model: Model) -> None:
         con.execute(f"CREATE OR REPLACE {kind} {model.name} AS\n{model.text}")
 
 
+def load_seeds(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("CREATE SCHEMA IF NOT EXISTS seeds")
+    for path in sorted(SEEDS.glob("*.csv")):
+        con.execute(f"CREATE OR REPLACE TABLE seeds.{path.stem} AS "
+                    "SELECT * FROM read_csv(?, header = true, all_varchar = true)", [str(path)])
+
+
 def run_data_tests(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     failures = {}
     for path in sorted(DATA_TESTS.glob("*.sql")):
-        rows = con.execute(f"SELECT count(*) FROM ({path.read_text('utf-8')})").fetchone()[0]
+        rows = con.execute(f"SELECT count(*) FROM ({path.read_text('utf-8')})").fetchall()[0][0]
         if rows:
             failures[path.stem] = rows
     return failures
@@ -130,11 +138,12 @@ def build(con: duckdb.DuckDBPyConnection, targets: list[str] | None = None, as_o
     result = BuildResult()
     with transaction(con):
         con.execute("SET VARIABLE as_of = ?::DATE", [as_of or date.today()])
+        load_seeds(con)
         for name in order:
             started = time.perf_counter()
             build_model(con, models[name])
             result.seconds[name] = time.perf_counter() - started
-            result.rows[name] = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+            result.rows[name] = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
             result.built.append(name)
             pause_point("build.after_model")
         if tests and not targets:

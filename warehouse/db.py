@@ -70,10 +70,14 @@ def migrations() -> list[tuple[int, Path]]:
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> int:
-    """Apply pending migrations, each in its own transaction. Returns the schema version."""
+    """Apply every migration not yet recorded, in version order, each in its own transaction (a migration
+    merged late from a parallel branch still applies). Returns the schema version."""
     current = schema_version(con)
+    applied = set()
+    if current:
+        applied = {v for (v,) in con.execute("SELECT version FROM ops.schema_version").fetchall()}
     for version, path in migrations():
-        if version <= current:
+        if version in applied:
             continue
         con.execute("BEGIN")
         try:
@@ -91,7 +95,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
         except Exception:
             con.execute("ROLLBACK")
             raise
-        current = version
+        current = max(current, version)
     return current
 
 

@@ -1,0 +1,6 @@
+-- Every current record has exactly one removal status row; a row without an error has a known status.
+SELECT c.record_id FROM core.removal_cases c LEFT JOIN core.removal_status s USING (record_id)
+GROUP BY c.record_id HAVING count(s.record_id) <> 1
+UNION ALL
+SELECT record_id FROM core.removal_status
+WHERE error IS NULL AND status NOT IN ('not_published', 'expired', 'eligible', 'waiting', 'conditions_unmet', 'barred')
