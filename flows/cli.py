@@ -241,6 +241,59 @@ def facts(
     console.print(f"Recorded {result['imported']} facts; marts rebuilt.")
 
 
+review_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                         help="The link review queue: analysts' decisions win over the linker on every rebuild.")
+app.add_typer(review_app, name="review")
+RecordArg = Annotated[str, typer.Argument(help="A record id, or its decision number / case code.")]
+ByOption = Annotated[str, typer.Option("--by", help="Who decides (kept with the judgement).")]
+NoteOption = Annotated[str | None, typer.Option(help="Why (kept with the judgement).")]
+
+
+def _judge(record: str, operator: str | None, judgement: str, by: str, note: str | None) -> None:
+    result = stages.judge_link(_warehouse(), record, operator, judgement, by, note)
+    console.print(f"{result['judgement']}: record {result['record_id']} ↔ operator {result['operator_id']}; "
+                  "links and marts rebuilt.")
+
+
+@review_app.command("list")
+def review_list(limit: Annotated[int, typer.Option(help="Rows to show.")] = 50) -> None:
+    """Links waiting for a person: the record, the best candidate operator, score and why."""
+    from warehouse.db import connect
+    from warehouse.publish import reader_path
+
+    con = connect(reader_path(_warehouse()), read_only=True)
+    try:
+        relation = con.sql("SELECT reference, subject_name, candidate_operator_name, candidate_operator_id, "
+                           f"round(score, 1) AS score, record_id FROM marts.review_queue LIMIT {int(limit)}")
+        columns, rows = relation.columns, relation.fetchall()
+    finally:
+        con.close()
+    console.print(_table("Links to review", columns, rows))
+
+
+@review_app.command("accept")
+def review_accept(record: RecordArg, by: ByOption = os.environ.get("USER", "analyst"),
+                  operator: Annotated[str | None, typer.Option(help="Default: the linker's candidate.")] = None,
+                  note: NoteOption = None) -> None:
+    """The record belongs to the candidate operator (a positive judgement)."""
+    _judge(record, operator, "positive", by, note)
+
+
+@review_app.command("reject")
+def review_reject(record: RecordArg, by: ByOption = os.environ.get("USER", "analyst"),
+                  operator: Annotated[str | None, typer.Option(help="Default: the linker's candidate.")] = None,
+                  note: NoteOption = None) -> None:
+    """The record does NOT belong to that operator (a negative judgement): never linked to it again."""
+    _judge(record, operator, "negative", by, note)
+
+
+@review_app.command("link")
+def review_link(record: RecordArg, operator: Annotated[str, typer.Argument(help="The operator id (its USCC).")],
+                by: ByOption = os.environ.get("USER", "analyst"), note: NoteOption = None) -> None:
+    """Link the record to an operator the linker did not propose."""
+    _judge(record, operator, "positive", by, note)
+
+
 @app.command()
 def export(
     out: Annotated[Path | None, typer.Option(help="Folder (default exports/<ISO week>).")] = None,

@@ -148,6 +148,20 @@ def record_facts(warehouse: str | os.PathLike[str] | None, path: Path, recorded_
     return {"imported": count, "build": transform(warehouse, as_of=as_of)}
 
 
+def judge_link(warehouse: str | os.PathLike[str] | None, reference: str, operator_id: str | None,
+               judgement: str, decided_by: str, note: str | None = None) -> dict[str, Any]:
+    """Store an analyst's judgement on a link, then rebuild so it takes effect everywhere."""
+    from warehouse.judgements import record_judgement
+
+    con = connect(warehouse)
+    try:
+        record_id, operator = record_judgement(con, reference, operator_id, judgement, decided_by, note)
+    finally:
+        con.close()
+    transform(warehouse)
+    return {"record_id": record_id, "operator_id": operator, "judgement": judgement}
+
+
 def export(warehouse: str | os.PathLike[str] | None, out_dir: Path, lang: str = "zh") -> list[str]:
     """Write the export from the published snapshot (what readers see)."""
     from transforms.export import export_csv
