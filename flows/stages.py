@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from pipelines.run_folder import RunFolder, write_atomically
+from pipelines.run_folder import RunFolder, write_manifest
 from warehouse.db import connect, warehouse_path
 from warehouse.publish import publish_snapshot, reader_path
 
@@ -89,8 +89,7 @@ def crawl_source(source: str, run_dir: Path, replica_url: str | None = None, sol
     # Records a crashed crawl may have written are not trusted: remove them, keep the failure on record.
     for path in (folder.records(source), folder.quarantine(source)):
         path.unlink(missing_ok=True)
-    text = json.dumps(manifest, ensure_ascii=False, indent=2)
-    write_atomically(folder.manifest(source), lambda p: p.write_text(text, "utf-8"))
+    write_manifest(folder, manifest)
     raise CrawlError(f"{source}: {manifest['incomplete_reasons'][0]}")
 
 
@@ -146,6 +145,16 @@ def record_facts(warehouse: str | os.PathLike[str] | None, path: Path, recorded_
     finally:
         con.close()
     return {"imported": count, "build": transform(warehouse, as_of=as_of)}
+
+
+def ingest(warehouse: str | os.PathLike[str] | None, source: str, path: Path,
+           as_of: date | None = None) -> dict[str, Any]:
+    """Feed `source` from a file into a new run folder, then load it and rebuild (one transaction)."""
+    from pipelines.ingest import ingest_file
+
+    run_dir = data_dir(warehouse) / "runs" / new_run_id()
+    manifest = ingest_file(source, path, run_dir)
+    return {"manifest": manifest, **publish(warehouse, run_dir, as_of=as_of)}
 
 
 def judge_link(warehouse: str | os.PathLike[str] | None, reference: str, operator_id: str | None,

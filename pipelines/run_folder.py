@@ -90,40 +90,64 @@ def write_atomically(path: Path, write: Any) -> None:
     os.replace(tmp, path)
 
 
-class RunWriterPipeline:
-    """Last item pipeline: collects clean and quarantined rows, writes them when the spider closes."""
+class RunWriter:
+    """Collects clean and quarantined rows for one source and writes them into the run folder."""
 
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-        self.folder = RunFolder(Path(crawler.settings["CREDITWATCH_RUN_DIR"]))
+    def __init__(self, folder: RunFolder, source: str) -> None:
+        self.folder, self.source = folder, source
         self.rows: list[dict[str, Any]] = []
         self.quarantined: list[dict[str, Any]] = []
 
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> RunWriterPipeline:
-        return cls(crawler)
-
-    def process_item(self, item: RecordItem) -> RecordItem:
+    def add(self, item: RecordItem) -> bool:
+        """Route the item to the records or the quarantine; True when it was clean."""
         raw_json = to_json(mask_raw(item.raw))
         base = {"record_id": item.record_id, "source": item.source, "record_type": item.record_type,
                 "natural_key": str(item.natural_key), "url": item.url, "fetched_at": item.fetched_at}
         if item.problems:
             for problem in item.problems:
                 self.quarantined.append({**base, **problem, "raw_json": raw_json})
-            self.crawler.stats.inc_value("creditwatch/quarantined")
-        else:
-            self.rows.append({**base, "content_hash": sha256(raw_json.encode()).hexdigest(),
-                              "raw_json": raw_json, "fields_json": to_json(item.fields)})
-            self.crawler.stats.inc_value("creditwatch/items")
+            return False
+        self.rows.append({**base, "content_hash": sha256(raw_json.encode()).hexdigest(),
+                          "raw_json": raw_json, "fields_json": to_json(item.fields)})
+        return True
+
+    def write(self) -> None:
+        self.folder.path.mkdir(parents=True, exist_ok=True)
+        table = pa.Table.from_pylist(self.rows, schema=RECORD_SCHEMA)
+        write_atomically(self.folder.records(self.source), lambda p: pq.write_table(table, p))
+        qtable = pa.Table.from_pylist(self.quarantined, schema=QUARANTINE_SCHEMA)
+        write_atomically(self.folder.quarantine(self.source), lambda p: pq.write_table(qtable, p))
+
+
+def write_manifest(folder: RunFolder, manifest: dict[str, Any]) -> None:
+    """Written last: the warehouse loads a source only when its manifest exists."""
+    folder.path.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(manifest, ensure_ascii=False, indent=2)
+    write_atomically(folder.manifest(manifest["source"]), lambda p: p.write_text(text, "utf-8"))
+
+
+class RunWriterPipeline:
+    """Last item pipeline: collects clean and quarantined rows, writes them when the spider closes."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.writer: RunWriter | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RunWriterPipeline:
+        return cls(crawler)
+
+    def process_item(self, item: RecordItem) -> RecordItem:
+        if self.writer is None:
+            self.writer = RunWriter(RunFolder(Path(self.crawler.settings["CREDITWATCH_RUN_DIR"])), item.source)
+        clean = self.writer.add(item)
+        self.crawler.stats.inc_value("creditwatch/items" if clean else "creditwatch/quarantined")
         return item
 
     def close_spider(self) -> None:
-        self.folder.path.mkdir(parents=True, exist_ok=True)
-        source = self.crawler.spider.name
-        table = pa.Table.from_pylist(self.rows, schema=RECORD_SCHEMA)
-        write_atomically(self.folder.records(source), lambda p: pq.write_table(table, p))
-        qtable = pa.Table.from_pylist(self.quarantined, schema=QUARANTINE_SCHEMA)
-        write_atomically(self.folder.quarantine(source), lambda p: pq.write_table(qtable, p))
+        writer = self.writer or RunWriter(RunFolder(Path(self.crawler.settings["CREDITWATCH_RUN_DIR"])),
+                                          self.crawler.spider.name)
+        writer.write()
 
 
 class ManifestExtension:
@@ -162,5 +186,4 @@ class ManifestExtension:
             "complete": complete,
             "incomplete_reasons": reasons,
         }
-        text = json.dumps(manifest, ensure_ascii=False, indent=2)
-        write_atomically(folder.manifest(spider.name), lambda p: p.write_text(text, "utf-8"))
+        write_manifest(folder, manifest)

@@ -11,7 +11,7 @@ import pytest
 
 from flows.cli import app
 
-COMMANDS = ["run", "crawl", "load", "link", "transform", "facts", "export", "replica", "sql", "status", "serve"]
+COMMANDS = ["run", "crawl", "load", "link", "transform", "ingest", "facts", "export", "replica", "sql", "status", "serve"]
 
 
 def cli(*args: str, cwd: Path, timeout: int = 120) -> subprocess.CompletedProcess[str]:

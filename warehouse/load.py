@@ -136,7 +136,8 @@ def _load_source(
         ).fetchone()
         result.new += new
         result.changed += changed
-    if complete:
+    # A file covers only what it holds (pipelines/ingest.py): it never implies a removal.
+    if complete and manifest.get("infer_removals", True):
         removed = con.execute(
             """
             UPDATE raw.records SET removed_at = $3, removed_run_id = $2
