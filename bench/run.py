@@ -1,0 +1,467 @@
+"""Time each pipeline stage at registry scale and write bench/results.md (issue 8).
+
+    .venv/bin/python -m bench.run                              # small scale, 3 runs each: a few minutes
+    .venv/bin/python -m bench.run --scale 1m --repeat 3        # 1,000,000 records, 60,000 operators
+    .venv/bin/python -m bench.run --scale 10m --repeat 1       # 10,000,000 records (opt-in, ~20 min)
+    .venv/bin/python -m bench.run --stages load transform      # only some stages
+
+Every measured run happens in a fresh subprocess (`python -m bench.run --worker STAGE …`), so the peak
+RSS of each stage is its own: the parent reads it from os.wait4's rusage (which includes the worker's own
+children, e.g. the crawl's spider processes). The worker times only the stage's work (opening, copying
+a prepared warehouse and the like happen before the clock starts) and prints its figures as JSON.
+
+Stages (see bench/README.md): generate, crawl, load, transform, link, full (load + build in one
+transaction, as the weekly run), incremental (next week's run on top of the full one), export, publish.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bench.generate import AS_OF, SCALES, SEED, WEEK1_RUN, WEEK2_RUN, generate
+
+RESULTS = Path(__file__).parent / "results.md"
+STAGES = ("generate", "crawl", "load", "transform", "link", "full", "incremental", "export", "publish")
+GIB = 1024**3
+MEMORY_TARGET = 4 * GIB
+WEEK1_AS_OF = AS_OF - timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class Target:
+    text: str
+    seconds: float | None = None  # wall-clock limit at `at_rows`
+    at_rows: int | None = None  # the size the limit is stated for (None: any size)
+    share_of_full: float | None = None  # incremental: a fraction of the full run's median
+
+
+TARGETS = {
+    "crawl": Target("items/s reported (politeness off)"),
+    "load": Target("≤ 60 s for 10M rows", 60, 10_000_000),
+    "transform": Target("all marts ≤ 60 s on 10M", 60, 10_000_000),
+    "link": Target("≤ 60 s for 1M × 60k", 60, 1_000_000),
+    "incremental": Target("≤ 20 % of the full run", share_of_full=0.20),
+}
+
+
+@dataclass
+class Measure:
+    stage: str
+    rows: int
+    unit: str  # what `rows` counts
+    seconds: list[float] = field(default_factory=list)
+    peak_rss: list[int] = field(default_factory=list)  # bytes
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+    @property
+    def rss(self) -> int:
+        return max(self.peak_rss)
+
+
+class BenchError(RuntimeError):
+    pass
+
+
+# -- workers: one measured run of one stage, in its own process ------------------------------------------------
+def _runs(work: Path) -> tuple[Path, Path]:
+    return work / "runs" / WEEK1_RUN, work / "runs" / WEEK2_RUN
+
+
+def _rows(run_dir: Path) -> int:
+    import pyarrow.parquet as pq
+
+    return sum(pq.ParquetFile(p).metadata.num_rows for p in run_dir.glob("*.parquet")
+               if not p.name.endswith(".quarantine.parquet"))
+
+
+def _fresh(path: Path) -> Path:
+    for stale in (path, path.with_name(path.name + ".wal"), path.with_name(path.name + ".tmp")):
+        if stale.is_dir():
+            shutil.rmtree(stale)
+        else:
+            stale.unlink(missing_ok=True)
+    return path
+
+
+def _keep_as(path: Path, fixture: Path) -> None:
+    """Keep the first run's warehouse as a fixture later stages start from."""
+    if not fixture.exists():
+        os.replace(path, fixture)
+    else:
+        path.unlink()
+
+
+def _copy(fixture: Path, target: Path, make: Callable[[], None]) -> Path:
+    if not fixture.exists():
+        make()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(fixture, _fresh(target))
+    return target
+
+
+def work_generate(work: Path, scale: str) -> dict[str, Any]:
+    shutil.rmtree(work / "runs", ignore_errors=True)
+    started = time.perf_counter()
+    week1, week2 = generate(work / "runs", scale)
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "rows": _rows(week1) + _rows(week2), "unit": "records (both weeks)"}
+
+
+def work_crawl(work: Path, scale: str) -> dict[str, Any]:
+    from flows.stages import crawl_source, source_names
+    from replica.server import Faults, Replica
+    from replica.world import World
+
+    run_dir = _fresh(work / "crawl-run")
+    replica = Replica(World(SEED, operators=SCALES[scale].crawl_operators), Faults.none())
+    replica.start()
+    try:
+        started = time.perf_counter()
+        manifests = {s: crawl_source(s, run_dir, replica_url=replica.base_url, solver="replica")
+                     for s in source_names()}
+        seconds = time.perf_counter() - started
+    finally:
+        replica.stop()
+    shutil.rmtree(run_dir, ignore_errors=True)
+    incomplete = [s for s, m in manifests.items() if not m["complete"]]
+    return {"seconds": seconds, "rows": sum(m["items"] for m in manifests.values()), "unit": "items",
+            "extra": {"pages": sum(m.get("pages_fetched") or 0 for m in manifests.values()),
+                      "incomplete": incomplete}}
+
+
+def _load_base(work: Path) -> None:
+    from warehouse.db import connect
+    from warehouse.load import load_run
+
+    target = _fresh(work / "building.duckdb")
+    con = connect(target)
+    load_run(con, _runs(work)[0])
+    con.close()
+    os.replace(target, work / "base_loaded.duckdb")
+
+
+def _full_base(work: Path) -> None:
+    from warehouse.db import connect
+    from warehouse.publish import apply_run
+
+    target = _fresh(work / "building.duckdb")
+    con = connect(target)
+    apply_run(con, _runs(work)[0], as_of=WEEK1_AS_OF)
+    con.close()
+    os.replace(target, work / "base_built.duckdb")
+
+
+def work_load(work: Path, scale: str) -> dict[str, Any]:
+    from warehouse.db import connect
+    from warehouse.load import load_run
+
+    path = _fresh(work / "load.duckdb")
+    con = connect(path)  # creates and migrates the empty warehouse before the clock starts
+    started = time.perf_counter()
+    result = load_run(con, _runs(work)[0])
+    seconds = time.perf_counter() - started
+    con.close()
+    _keep_as(path, work / "base_loaded.duckdb")
+    return {"seconds": seconds, "rows": result.new, "unit": "rows", "extra": {"db_bytes": _size(work)}}
+
+
+def work_transform(work: Path, scale: str) -> dict[str, Any]:
+    from transforms.build import build
+    from warehouse.db import connect
+
+    path = _copy(work / "base_loaded.duckdb", work / "transform.duckdb", lambda: _load_base(work))
+    con = connect(path)
+    started = time.perf_counter()
+    result = build(con, as_of=WEEK1_AS_OF)
+    seconds = time.perf_counter() - started
+    con.close()
+    _keep_as(path, work / "base_built.duckdb")
+    rows = count(work / "base_built.duckdb", "SELECT count(*) FROM raw.records")
+    slowest = sorted(result.seconds.items(), key=lambda kv: -kv[1])[:5]
+    return {"seconds": seconds, "rows": rows, "unit": "records", "extra": {"slowest_models": slowest}}
+
+
+def count(path: Path, query: str) -> int:
+    import duckdb
+
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(query).fetchone()[0]
+    finally:
+        con.close()
+
+
+def work_link(work: Path, scale: str) -> dict[str, Any]:
+    import random
+
+    from bench import link_bench
+    from transforms.link import link_records
+
+    records = 100_000 if scale == "small" else 1_000_000
+    rng = random.Random(link_bench.SEED)
+    operators = link_bench.make_operators(60_000, rng)
+    table = link_bench.make_records(operators, records, rng)
+    started = time.perf_counter()
+    links = link_records(operators, table)
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "rows": len(table), "unit": "records × 60k operators",
+            "extra": {"status": {k: int(v) for k, v in links["status"].value_counts().items()}}}
+
+
+def work_full(work: Path, scale: str) -> dict[str, Any]:
+    from warehouse.db import connect
+    from warehouse.publish import apply_run
+
+    path = _fresh(work / "full.duckdb")
+    con = connect(path)
+    started = time.perf_counter()
+    loaded, _ = apply_run(con, _runs(work)[0], as_of=WEEK1_AS_OF)
+    seconds = time.perf_counter() - started
+    con.close()
+    _keep_as(path, work / "base_built.duckdb")
+    return {"seconds": seconds, "rows": loaded.new, "unit": "records"}
+
+
+def work_incremental(work: Path, scale: str) -> dict[str, Any]:
+    from warehouse.db import connect
+    from warehouse.publish import apply_run
+
+    path = _copy(work / "base_built.duckdb", work / "incremental.duckdb", lambda: _full_base(work))
+    con = connect(path)
+    started = time.perf_counter()
+    loaded, _ = apply_run(con, _runs(work)[1], as_of=AS_OF)
+    seconds = time.perf_counter() - started
+    con.close()
+    _fresh(path)
+    return {"seconds": seconds, "rows": loaded.new + loaded.changed + loaded.removed, "unit": "records differing",
+            "extra": {"new": loaded.new, "changed": loaded.changed, "removed": loaded.removed}}
+
+
+def work_export(work: Path, scale: str) -> dict[str, Any]:
+    import duckdb
+
+    from transforms.export import export_csv
+
+    if not (work / "base_built.duckdb").exists():
+        _full_base(work)
+    con = duckdb.connect(str(work / "base_built.duckdb"), read_only=True)
+    out = work / "exports"
+    shutil.rmtree(out, ignore_errors=True)
+    started = time.perf_counter()
+    files = export_csv(con, out)
+    seconds = time.perf_counter() - started
+    rows = con.execute("SELECT count(*) FROM marts.operator_licences").fetchone()[0]
+    con.close()
+    return {"seconds": seconds, "rows": rows, "unit": "operator rows",
+            "extra": {"bytes": sum(f.stat().st_size for f in files)}}
+
+
+def work_publish(work: Path, scale: str) -> dict[str, Any]:
+    from warehouse.publish import publish_snapshot
+
+    path = _copy(work / "base_built.duckdb", work / "publish" / "creditwatch.duckdb", lambda: _full_base(work))
+    started = time.perf_counter()
+    publish_snapshot(path)
+    seconds = time.perf_counter() - started
+    size = path.stat().st_size
+    shutil.rmtree(work / "publish")
+    return {"seconds": seconds, "rows": size // 2**20, "unit": "MiB copied"}
+
+
+def _size(work: Path) -> int:
+    path = work / "base_loaded.duckdb"
+    return path.stat().st_size if path.exists() else 0
+
+
+WORKERS: dict[str, Callable[[Path, str], dict[str, Any]]] = {
+    "generate": work_generate, "crawl": work_crawl, "load": work_load, "transform": work_transform,
+    "link": work_link, "full": work_full, "incremental": work_incremental, "export": work_export,
+    "publish": work_publish,
+}
+
+
+# -- the parent: spawn, measure, summarise ---------------------------------------------------------------------
+def measure_once(stage: str, work: Path, scale: str) -> tuple[dict[str, Any], int]:
+    """Run one stage in a fresh process; returns its JSON figures and its peak RSS in bytes."""
+    command = [sys.executable, "-m", "bench.run", "--worker", stage, "--workdir", str(work), "--scale", scale]
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        process = subprocess.Popen(command, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if process.returncode != 0:
+        tail = "\n".join(stderr.strip().splitlines()[-8:])
+        raise BenchError(f"stage {stage} failed (exit {process.returncode}):\n{tail}")
+    lines = [line for line in stdout.splitlines() if line.startswith("{")]
+    if not lines:
+        raise BenchError(f"stage {stage} printed no result; stderr:\n{stderr[-2000:]}")
+    return json.loads(lines[-1]), usage.ru_maxrss * 1024  # Linux reports KiB
+
+
+def run_stage(stage: str, work: Path, scale: str, repeat: int) -> Measure:
+    runs = 1 if stage == "generate" else repeat
+    measure: Measure | None = None
+    for number in range(runs):
+        figures, rss = measure_once(stage, work, scale)
+        if measure is None:
+            measure = Measure(stage, figures["rows"], figures["unit"], extra=figures.get("extra", {}))
+        measure.seconds.append(figures["seconds"])
+        measure.peak_rss.append(rss)
+        print(f"  {stage} run {number + 1}/{runs}: {figures['seconds']:.2f} s, {figures['rows']:,} "
+              f"{figures['unit']}, peak RSS {rss / 2**20:,.0f} MiB", flush=True)
+    assert measure is not None
+    return measure
+
+
+def verdict(measure: Measure, full: Measure | None) -> tuple[str, str]:
+    """(target text, met?) — a time limit stated for another size is judged on a linear projection."""
+    memory_ok = measure.rss <= MEMORY_TARGET
+    memory_note = "" if memory_ok else f"; RSS {measure.rss / GIB:.1f} GiB > 4 GiB"
+    target = TARGETS.get(measure.stage)
+    if target is None:
+        return "≤ 4 GiB RSS", ("yes" if memory_ok else "no") + memory_note
+    if target.share_of_full is not None:
+        if full is None:
+            return target.text, "n/a (run the full stage too)"
+        share = measure.median / full.median
+        met = share <= target.share_of_full and memory_ok
+        return target.text, f"{'yes' if met else 'no'} ({share:.0%} of {full.median:.1f} s){memory_note}"
+    if target.seconds is None:
+        return target.text, ("yes" if memory_ok else "no") + memory_note
+    if target.at_rows and measure.rows != target.at_rows and not (
+            0.9 <= measure.rows / target.at_rows <= 1.1):
+        projected = measure.median * target.at_rows / max(measure.rows, 1)
+        met = projected <= target.seconds and memory_ok
+        return target.text, (f"{'likely' if met else 'unlikely'} (linear projection {projected:.0f} s)"
+                             + memory_note)
+    met = measure.median <= target.seconds and memory_ok
+    over = "" if measure.median <= target.seconds else f", {measure.median - target.seconds:.0f} s over"
+    return target.text, f"{'yes' if met else 'no'}{over}{memory_note}"
+
+
+def machine() -> dict[str, str]:
+    import duckdb
+    import pandas
+    import pyarrow
+
+    memory = "?"
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                memory = f"{int(line.split()[1]) / 2**20:.1f} GiB"
+    except OSError:
+        pass
+    cpu = "?"
+    with contextlib.suppress(OSError, StopIteration):
+        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                   if line.startswith("model name"))
+    return {
+        "nproc": str(os.cpu_count()), "cpu": cpu, "memory": memory, "os": platform.platform(),
+        "python": platform.python_version(), "duckdb": duckdb.__version__, "pyarrow": pyarrow.__version__,
+        "pandas": pandas.__version__,
+        "duckdb memory_limit": os.environ.get("CREDITWATCH_MEMORY_LIMIT", "4GB (warehouse/db.py default)"),
+    }
+
+
+def table(measures: list[Measure]) -> str:
+    full = next((m for m in measures if m.stage == "full"), None)
+    lines = ["| stage | size | median s | runs | rows/s | peak RSS | target | met? |",
+             "|---|---|---:|---:|---:|---:|---|---|"]
+    for m in measures:
+        target, met = verdict(m, full)
+        rate = f"{m.rows / m.median:,.0f}" if m.median > 0 and m.unit not in ("MiB copied",) else "—"
+        lines.append(f"| {m.stage} | {m.rows:,} {m.unit} | {m.median:.2f} | {len(m.seconds)} | {rate} | "
+                     f"{m.rss / 2**20:,.0f} MiB | {target} | {met} |")
+    return "\n".join(lines)
+
+
+def report(measures: list[Measure], scale: str, repeat: int, command: str, elapsed: float) -> str:
+    info = machine()
+    parts = [
+        "# Benchmark results",
+        "",
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with `{command}` (scale {scale}: "
+        f"{SCALES[scale].records:,} records, {SCALES[scale].operators:,} operators; median of {repeat} "
+        f"runs, each in a fresh process; whole benchmark {elapsed / 60:.1f} min). See bench/README.md for "
+        "what each figure means.",
+        "",
+        "Machine: " + "; ".join(f"{k} {v}" for k, v in info.items()),
+        "",
+        table(measures),
+    ]
+    notes = []
+    for m in measures:
+        if m.stage == "transform" and m.extra.get("slowest_models"):
+            slow = ", ".join(f"{name} {sec:.1f} s" for name, sec in m.extra["slowest_models"])
+            notes.append(f"- transform, slowest models (first run): {slow}")
+        elif m.extra and m.stage != "transform":
+            notes.append(f"- {m.stage}: " + ", ".join(f"{k} {v}" for k, v in m.extra.items()))
+    if notes:
+        parts += ["", "Details:", "", *notes]
+    return "\n".join(parts) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", choices=list(SCALES), default="small")
+    parser.add_argument("--repeat", type=int, default=3, help="measured runs per stage (median reported)")
+    parser.add_argument("--stages", nargs="+", choices=STAGES, default=list(STAGES))
+    parser.add_argument("--workdir", type=Path, help="where data and warehouses go (default: a temp dir)")
+    parser.add_argument("--keep", action="store_true", help="keep the work dir (generated runs, warehouses)")
+    parser.add_argument("--output", type=Path, default=RESULTS, help="the markdown report (default bench/results.md)")
+    parser.add_argument("--worker", choices=STAGES, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        print(json.dumps(WORKERS[args.worker](args.workdir, args.scale), default=str))
+        return 0
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    work = args.workdir or Path(tempfile.mkdtemp(prefix=f"creditwatch-bench-{args.scale}-"))
+    work.mkdir(parents=True, exist_ok=True)
+    stages = [s for s in STAGES if s in args.stages]
+    if "generate" not in stages and not _runs(work)[0].exists():
+        stages.insert(0, "generate")  # every other stage reads the generated runs
+    command = "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:])
+    print(f"bench: scale {args.scale}, {args.repeat} run(s) per stage, work dir {work}", flush=True)
+    started = time.perf_counter()
+    measures = []
+    try:
+        for stage in stages:
+            measures.append(run_stage(stage, work, args.scale, args.repeat))
+    except BenchError as error:
+        print(f"bench: {error}", file=sys.stderr)
+        return 1
+    finally:
+        if not args.keep and not args.workdir:
+            shutil.rmtree(work, ignore_errors=True)
+    text = report(measures, args.scale, args.repeat, command.strip(), time.perf_counter() - started)
+    args.output.write_text(text, "utf-8")
+    print()
+    print(text)
+    print(f"Written to {args.output}. Rerun: .venv/bin/{command.strip()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
