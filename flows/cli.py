@@ -227,6 +227,26 @@ def transform(as_of: Annotated[str | None, typer.Option(help="YYYY-MM-DD (defaul
 
 
 @app.command()
+def removal(
+    records: Annotated[Path, typer.Option("--records", help="CASES.csv (see README: removal file interface).")],
+    out: Annotated[Path, typer.Option("--out", help="OUT.csv to write.")],
+    as_of: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default today).")] = None,
+) -> None:
+    """When may each record stop being displayed? Applies the removal rules to a file of cases.
+
+    Writes record_id,status,early_removal_from,auto_removal_on,rule_id,basis,confidence. Invalid rows are
+    reported one per line (exit 1); every other row is still answered."""
+    from transforms.removal import removal_csv
+
+    errors = removal_csv(records, date.fromisoformat(as_of) if as_of else date.today(), out)
+    console.print(f"Wrote {out}.")
+    for error in errors:
+        err.print(f"{records}: {error}", highlight=False, soft_wrap=True)
+    if errors:
+        raise typer.Exit(1)
+
+
+@app.command()
 def ingest(
     source: Annotated[str, typer.Argument(help="The source the file stands in for, e.g. creditchina_penalties.")],
     file: Annotated[Path, typer.Argument(help="A 双公示 行政处罚 file (CSV or XLSX, official Chinese headers).")],
@@ -406,6 +426,56 @@ def status() -> None:
 
 
 @app.command()
+def doctor() -> None:
+    """Check the warehouse (schema, duplicate keys, orphan links, stale snapshot, unloaded runs,
+    incomplete sources, quarantine growth) and say what to do. Exit 1 on any error."""
+    from warehouse.maintenance import doctor as check
+
+    findings = check(_warehouse())
+    colour = {"ok": "green", "warn": "yellow", "error": "red"}
+    rows = [(f"[{colour[f.level]}]{f.level}[/]", f.check, f.message, f.fix or "") for f in findings]
+    console.print(_table("Doctor", ["level", "check", "finding", "what to do"], rows))
+    if any(f.level == "error" for f in findings):
+        raise typer.Exit(1)
+
+
+@app.command()
+def purge(
+    retention_days: Annotated[int, typer.Option(help="Keep personal data this many days after display ends.")] = 180,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would go; change nothing.")] = False,
+    as_of: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default today).")] = None,
+) -> None:
+    """Delete personal data past its retention (PIPL): records naming individuals whose display ended, and
+    old run folders with their evidence archive. Audited in ops.audit."""
+    from warehouse.maintenance import purge as run_purge
+
+    report = run_purge(_warehouse(), as_of=date.fromisoformat(as_of) if as_of else date.today(),
+                       retention_days=retention_days, dry_run=dry_run)
+    verb = "Would delete" if dry_run else "Deleted"
+    console.print(f"{verb}: {len(report.record_ids)} records naming individuals (display ended before "
+                  f"{report.cutoff}), {report.versions} versions, {report.quarantine_rows} quarantine rows, "
+                  f"{len(report.run_folders)} run folders ({report.run_folder_bytes / 1e6:.1f} MB).")
+
+
+@app.command()
+def backup(out: Annotated[Path, typer.Argument(help="A file, or a folder to put a dated copy in.")]) -> None:
+    """Write a consistent copy of the warehouse (audited)."""
+    from warehouse.maintenance import backup as run_backup
+
+    console.print(f"Backed up to {run_backup(_warehouse(), out)}")
+
+
+@app.command()
+def restore(file: Annotated[Path, typer.Argument(help="A backup written by `creditwatch backup`.")]) -> None:
+    """Replace the warehouse with a backup (the current file is kept as <name>.before-restore)."""
+    from warehouse.maintenance import restore as run_restore
+
+    run_restore(file, _warehouse())
+    console.print(f"Restored {file}; the previous warehouse is kept beside it as .before-restore. "
+                  "Run `creditwatch purge` again: data purged after the backup came back with it.")
+
+
+@app.command()
 def serve() -> None:
     """Run the weekly and daily deployments on their schedules, in the foreground."""
     from flows.serve import serve_forever
@@ -417,7 +487,8 @@ def main() -> None:
     """Entry point: one clear line and a non-zero exit on errors; tracebacks only with --debug."""
     debug = "--debug" in sys.argv
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
     except click.ClickException as error:

@@ -172,14 +172,21 @@ def judge_link(warehouse: str | os.PathLike[str] | None, reference: str, operato
 
 
 def export(warehouse: str | os.PathLike[str] | None, out_dir: Path, lang: str = "zh") -> list[str]:
-    """Write the export from the published snapshot (what readers see)."""
+    """Write the export from the published snapshot (what readers see), and log it in ops.audit."""
     from transforms.export import export_csv
+    from warehouse.maintenance import audit
 
     con = connect(reader_path(warehouse), read_only=True)
     try:
-        return [str(p) for p in export_csv(con, out_dir, lang=lang)]
+        files = [str(p) for p in export_csv(con, out_dir, lang=lang)]
     finally:
         con.close()
+    con = connect(warehouse)
+    try:
+        audit(con, "export", {"files": files, "lang": lang})
+    finally:
+        con.close()
+    return files
 
 
 def latest_run_dir(warehouse: str | os.PathLike[str] | None) -> Path:

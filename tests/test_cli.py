@@ -11,12 +11,36 @@ import pytest
 
 from flows.cli import app
 
-COMMANDS = ["run", "crawl", "load", "link", "transform", "ingest", "facts", "export", "replica", "sql", "status", "serve"]
+COMMANDS = [
+    "run",
+    "crawl",
+    "load",
+    "link",
+    "transform",
+    "removal",
+    "ingest",
+    "facts",
+    "export",
+    "replica",
+    "sql",
+    "status",
+    "doctor",
+    "purge",
+    "backup",
+    "restore",
+    "serve",
+]
 
 
 def cli(*args: str, cwd: Path, timeout: int = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "flows.cli", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "flows.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def test_every_command_is_registered_and_has_help() -> None:
@@ -71,8 +95,12 @@ def test_sql_without_a_warehouse_says_what_to_do(tmp_path: Path) -> None:
 
 
 def test_crawl_load_transform_sql_by_hand(tmp_path: Path, quiet_replica) -> None:
-    assert cli("crawl", "miit_licences", "--replica-url", quiet_replica.base_url, "--solver", "replica",
-               cwd=tmp_path).returncode == 0
+    assert (
+        cli(
+            "crawl", "miit_licences", "--replica-url", quiet_replica.base_url, "--solver", "replica", cwd=tmp_path
+        ).returncode
+        == 0
+    )
     loaded = cli("load", cwd=tmp_path)
     assert loaded.returncode == 0 and "44 new" in loaded.stdout
     assert "loaded before" in cli("load", cwd=tmp_path).stdout
@@ -81,3 +109,21 @@ def test_crawl_load_transform_sql_by_hand(tmp_path: Path, quiet_replica) -> None
     assert answer.returncode == 0 and answer.stdout.strip() == '{"n": 39}'
     write = cli("sql", "create table marts.x as select 1", cwd=tmp_path)
     assert write.returncode == 1 and "read-only" in write.stderr.lower()
+
+
+def test_removal_file_interface(tmp_path: Path) -> None:
+    cases = tmp_path / "cases.csv"
+    cases.write_text(
+        "record_id,record_type,platform,penalty_kinds,fine_amount_yuan,domain,severity,decision_date,publish_date,"
+        "listed_date,obligations_done_date,corrected_date,term_years\n"
+        "a,penalty,creditchina,fine,5000,general,general,2026-05-01,,,2026-05-20,2026-05-20,\n"
+        "b,penalty,nowhere,fine,,,,2026-05-01,,,,,\n",
+        "utf-8",
+    )
+    done = cli(
+        "removal", "--records", str(cases), "--out", str(tmp_path / "out.csv"), "--as-of", "2026-11-23", cwd=tmp_path
+    )
+    assert done.returncode == 1 and "line 3" in done.stderr and "Traceback" not in done.stderr
+    out = (tmp_path / "out.csv").read_text("utf-8").splitlines()
+    assert out[0] == "record_id,status,early_removal_from,auto_removal_on,rule_id,basis,confidence"
+    assert out[1].startswith("a,eligible,2026-08-01,2027-05-01,")

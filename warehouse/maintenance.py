@@ -20,8 +20,6 @@ import getpass
 import json
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -31,7 +29,7 @@ from typing import Any, Literal
 import duckdb
 
 from warehouse.db import WarehouseError, connect, migrations, schema_version, transaction, warehouse_path
-from warehouse.publish import publish_snapshot, snapshot_info, snapshot_path
+from warehouse.publish import copy_in_child, lock_warehouse, publish_snapshot, snapshot_info, snapshot_path
 
 Level = Literal["ok", "warn", "error"]
 AUDIT_ACTIONS = ("purge", "export", "backup", "restore")
@@ -339,27 +337,6 @@ def _count_in(con: duckdb.DuckDBPyConnection, table: str) -> int:
 # ---------------------------------------------------------------------------------- backup, restore
 
 
-def _copy_in_child(source: Path, target: Path) -> None:
-    """Copy a file in a child process, so this process's fcntl lock on `source` survives (see module doc)."""
-    done = subprocess.run([sys.executable, "-c", "import shutil, sys; shutil.copyfile(sys.argv[1], sys.argv[2])",
-                           str(source), str(target)], capture_output=True, text=True, check=False)
-    if done.returncode:
-        raise WarehouseError(f"copying {source} to {target} failed: {done.stderr.strip().splitlines()[-1:]}")
-
-
-def _lock(path: Path) -> duckdb.DuckDBPyConnection:
-    """A read-write connection to `path` (the write lock), checkpointed so the file holds everything."""
-    try:
-        con = duckdb.connect(str(path))
-    except duckdb.IOException as error:
-        if "lock" in str(error).lower():
-            raise WarehouseError(f"warehouse {path} is in use by another process (a run in progress?): "
-                                 "wait for it to finish; nothing was changed") from error
-        raise
-    con.execute("CHECKPOINT")
-    return con
-
-
 def backup(warehouse: str | os.PathLike[str] | None, out: Path) -> Path:
     """Write a consistent copy of the warehouse to `out` (a file, or a directory to put
     `<name>-<UTC time>.duckdb` in) and return its path. Never overwrites; audited as 'backup'.
@@ -374,9 +351,9 @@ def backup(warehouse: str | os.PathLike[str] | None, out: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     connect(source).close()  # migrations first, so the backup has the audit table
     tmp = target.with_name(target.name + ".tmp")
-    con = _lock(source)
+    con = lock_warehouse(source)
     try:
-        _copy_in_child(source, tmp)
+        copy_in_child(source, tmp)
         runs = _validate(tmp)
         os.replace(tmp, target)
         with transaction(con):
@@ -425,11 +402,11 @@ def restore(backup: Path, warehouse: str | os.PathLike[str] | None = None) -> No
     try:
         if target.exists():
             try:
-                lock = _lock(target)
+                lock = lock_warehouse(target)
             except duckdb.Error:
                 lock = None  # a broken file (the usual reason to restore): nothing to lock, keep it anyway
             kept = target.with_name(target.name + ".before-restore")
-            _copy_in_child(target, kept)
+            copy_in_child(target, kept)
         _validate(tmp)
         os.replace(tmp, target)
     finally:

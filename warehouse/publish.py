@@ -10,7 +10,8 @@
 from __future__ import annotations
 
 import os
-import shutil
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 import duckdb
 
 from transforms.build import BuildResult, build
-from warehouse.db import pause_point, transaction, warehouse_path
+from warehouse.db import WarehouseError, pause_point, transaction, warehouse_path
 from warehouse.load import LoadResult, load_run
 
 
@@ -32,23 +33,45 @@ def apply_run(
     return loaded, built
 
 
+def copy_in_child(source: Path, target: Path) -> None:
+    """Copy a file in a child process, so this process's lock on `source` survives: DuckDB drops a file
+    lock when ANY handle on that file in this process closes."""
+    done = subprocess.run([sys.executable, "-c", "import shutil, sys; shutil.copyfile(sys.argv[1], sys.argv[2])",
+                           str(source), str(target)], capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise WarehouseError(f"copying {source} to {target} failed: {done.stderr.strip().splitlines()[-1:]}")
+
+
+def lock_warehouse(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-write connection to `path` (the write lock), checkpointed so the file holds everything."""
+    try:
+        con = duckdb.connect(str(path))
+    except duckdb.IOException as error:
+        if "lock" in str(error).lower():
+            raise WarehouseError(f"warehouse {path} is in use by another process (a run in progress?): "
+                                 "wait for it to finish; nothing was changed") from error
+        raise
+    con.execute("CHECKPOINT")
+    return con
+
+
 def snapshot_path(warehouse: str | os.PathLike[str] | None = None) -> Path:
     path = warehouse_path(warehouse)
     return path.parent / "snapshot" / path.name
 
 
 def publish_snapshot(warehouse: str | os.PathLike[str] | None = None) -> Path:
-    """Copy the (closed, checkpointed) warehouse file over the snapshot, atomically."""
+    """Copy the checkpointed warehouse file over the snapshot, atomically. This process holds the write lock
+    during the copy (the copy runs in a child), so no run can change the file mid-copy."""
     source = warehouse_path(warehouse)
-    con = duckdb.connect(str(source))
-    try:
-        con.execute("CHECKPOINT")  # fold the WAL into the file, so the copy is complete on its own
-    finally:
-        con.close()
     target = snapshot_path(warehouse)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".tmp")
-    shutil.copyfile(source, tmp)
+    con = lock_warehouse(source)
+    try:
+        copy_in_child(source, tmp)
+    finally:
+        con.close()
     pause_point("publish_snapshot.before_replace")
     os.replace(tmp, target)
     return target
