@@ -57,12 +57,17 @@ def _table(title: str, columns: list[str], rows: list[tuple]) -> Table:
     return table
 
 
-def _start_replica(port: int = 0, seed: int | None = None, faults: bool = True) -> Any:
+def _start_replica(port: int = 0, seed: int | None = None, faults: bool = True, browser_session: bool = True) -> Any:
     from replica.server import Faults, Replica
+    from replica.sites.gsxt import grant_browser_session
     from replica.world import World
 
     world = World(seed) if seed is not None else World()
     replica = Replica(world, None if faults else Faults.none(), port=port)
+    # The live 公示系统 answers 521 (加速乐) until a browser session passes its JS check; creditwatch never
+    # runs challenge JS. By default the replica acts as if that browser session exists (--no-browser-session
+    # shows the real first answer: gsxt then ends incomplete, "blocked … 521").
+    grant_browser_session(replica, browser_session)
     try:
         replica.start()
     except OSError as error:
@@ -99,9 +104,11 @@ def _print_summary(result: dict[str, Any], replica: bool) -> None:
         f"Operators: {summary.get('operators', 0)}; licences expiring within 180 days: "
         f"{summary.get('licences_expiring_180d', 0)}"
     )
-    console.print(f"Open records on licensed operators: {summary.get('open_records', 0)}; operators on a "
-                  f"telecom list: {summary.get('operators_listed', 0)}; removal candidates: "
-                  f"{summary.get('removal_candidates', 0)}")
+    console.print(
+        f"Open records on licensed operators: {summary.get('open_records', 0)}; operators on a "
+        f"telecom list: {summary.get('operators_listed', 0)}; removal candidates: "
+        f"{summary.get('removal_candidates', 0)}"
+    )
     console.print(f"Warehouse: {stages.warehouse_path(_warehouse())}")
     for path in result["export"]:
         console.print(f"Export: {path}")
@@ -119,6 +126,12 @@ def run(
     export_dir: Annotated[Path, typer.Option(help="Exports go to EXPORT_DIR/<ISO week>/.")] = Path("exports"),
     lang: Annotated[str, typer.Option(help="Export headers: zh or en.")] = "zh",
     faults: Annotated[bool, typer.Option(help="With --demo: the replica injects its faults.")] = True,
+    browser_session: Annotated[
+        bool, typer.Option(help="With --demo: act as if a browser session passed the 公示系统 firewall (加速乐 521).")
+    ] = True,
+    replica_week: Annotated[
+        int, typer.Option(help="With --demo: the week of the replica's world to serve (1 = a week later).")
+    ] = 0,
 ) -> None:
     """Run the whole pipeline: crawl → load → link → transform → export, as the weekly flow."""
     sources = stages.check_sources(source)
@@ -128,7 +141,9 @@ def run(
     prefect_env.configure(stages.data_dir(_warehouse()))
     from flows.weekly import weekly_monitoring
 
-    replica = _start_replica(faults=faults) if demo else None
+    replica = _start_replica(faults=faults, browser_session=browser_session) if demo else None
+    if replica:
+        replica.epoch = replica_week
     started = time.perf_counter()
     try:
         with console.status("Running the weekly monitoring flow…"):
@@ -256,16 +271,19 @@ def ingest(
     Records missing from a file are never marked removed: a file covers only what it holds."""
     result = stages.ingest(_warehouse(), source, file)
     manifest = result["manifest"]
-    console.print(f"{source} from {file}: {manifest['items']} records, {manifest['quarantined']} quarantined, "
-                  f"{manifest['duplicates_dropped']} duplicate rows; loaded {result['load']['new']} new, "
-                  f"{result['load']['changed']} changed.")
+    console.print(
+        f"{source} from {file}: {manifest['items']} records, {manifest['quarantined']} quarantined, "
+        f"{manifest['duplicates_dropped']} duplicate rows; loaded {result['load']['new']} new, "
+        f"{result['load']['changed']} changed."
+    )
 
 
 @app.command()
 def facts(
     file: Annotated[Path, typer.Argument(help="CSV: reference,obligations_done_date,corrected_date,note (UTF-8).")],
     by: Annotated[str, typer.Option(help="Who records these facts (kept with each row).")] = os.environ.get(
-        "USER", "unknown"),
+        "USER", "unknown"
+    ),
     as_of: Annotated[str | None, typer.Option(help="YYYY-MM-DD for the rebuild (default today).")] = None,
 ) -> None:
     """Record what no registry publishes (a fine paid, a cause corrected), then rebuild the marts.
@@ -276,8 +294,11 @@ def facts(
     console.print(f"Recorded {result['imported']} facts; marts rebuilt.")
 
 
-review_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
-                         help="The link review queue: analysts' decisions win over the linker on every rebuild.")
+review_app = typer.Typer(
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="The link review queue: analysts' decisions win over the linker on every rebuild.",
+)
 app.add_typer(review_app, name="review")
 RecordArg = Annotated[str, typer.Argument(help="A record id, or its decision number / case code.")]
 ByOption = Annotated[str, typer.Option("--by", help="Who decides (kept with the judgement).")]
@@ -286,8 +307,10 @@ NoteOption = Annotated[str | None, typer.Option(help="Why (kept with the judgeme
 
 def _judge(record: str, operator: str | None, judgement: str, by: str, note: str | None) -> None:
     result = stages.judge_link(_warehouse(), record, operator, judgement, by, note)
-    console.print(f"{result['judgement']}: record {result['record_id']} ↔ operator {result['operator_id']}; "
-                  "links and marts rebuilt.")
+    console.print(
+        f"{result['judgement']}: record {result['record_id']} ↔ operator {result['operator_id']}; "
+        "links and marts rebuilt."
+    )
 
 
 @review_app.command("list")
@@ -298,8 +321,10 @@ def review_list(limit: Annotated[int, typer.Option(help="Rows to show.")] = 50) 
 
     con = connect(reader_path(_warehouse()), read_only=True)
     try:
-        relation = con.sql("SELECT reference, subject_name, candidate_operator_name, candidate_operator_id, "
-                           f"round(score, 1) AS score, record_id FROM marts.review_queue LIMIT {int(limit)}")
+        relation = con.sql(
+            "SELECT reference, subject_name, candidate_operator_name, candidate_operator_id, "
+            f"round(score, 1) AS score, record_id FROM marts.review_queue LIMIT {int(limit)}"
+        )
         columns, rows = relation.columns, relation.fetchall()
     finally:
         con.close()
@@ -307,24 +332,34 @@ def review_list(limit: Annotated[int, typer.Option(help="Rows to show.")] = 50) 
 
 
 @review_app.command("accept")
-def review_accept(record: RecordArg, by: ByOption = os.environ.get("USER", "analyst"),
-                  operator: Annotated[str | None, typer.Option(help="Default: the linker's candidate.")] = None,
-                  note: NoteOption = None) -> None:
+def review_accept(
+    record: RecordArg,
+    by: ByOption = os.environ.get("USER", "analyst"),
+    operator: Annotated[str | None, typer.Option(help="Default: the linker's candidate.")] = None,
+    note: NoteOption = None,
+) -> None:
     """The record belongs to the candidate operator (a positive judgement)."""
     _judge(record, operator, "positive", by, note)
 
 
 @review_app.command("reject")
-def review_reject(record: RecordArg, by: ByOption = os.environ.get("USER", "analyst"),
-                  operator: Annotated[str | None, typer.Option(help="Default: the linker's candidate.")] = None,
-                  note: NoteOption = None) -> None:
+def review_reject(
+    record: RecordArg,
+    by: ByOption = os.environ.get("USER", "analyst"),
+    operator: Annotated[str | None, typer.Option(help="Default: the linker's candidate.")] = None,
+    note: NoteOption = None,
+) -> None:
     """The record does NOT belong to that operator (a negative judgement): never linked to it again."""
     _judge(record, operator, "negative", by, note)
 
 
 @review_app.command("link")
-def review_link(record: RecordArg, operator: Annotated[str, typer.Argument(help="The operator id (its USCC).")],
-                by: ByOption = os.environ.get("USER", "analyst"), note: NoteOption = None) -> None:
+def review_link(
+    record: RecordArg,
+    operator: Annotated[str, typer.Argument(help="The operator id (its USCC).")],
+    by: ByOption = os.environ.get("USER", "analyst"),
+    note: NoteOption = None,
+) -> None:
     """Link the record to an operator the linker did not propose."""
     _judge(record, operator, "positive", by, note)
 
@@ -347,9 +382,12 @@ def replica(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 = any free port).")] = 8321,
     seed: Annotated[int | None, typer.Option(help="World seed (same seed, same registry data).")] = None,
     faults: Annotated[bool, typer.Option(help="Inject the registries' faults at small rates.")] = True,
+    browser_session: Annotated[
+        bool, typer.Option(help="Act as if a browser session passed the 公示系统 firewall (else it answers 521).")
+    ] = True,
 ) -> None:
     """Serve the registry replica on 127.0.0.1 in the foreground (Ctrl-C stops it)."""
-    server = _start_replica(port, seed, faults)
+    server = _start_replica(port, seed, faults, browser_session)
     console.print(
         f"Registry replica on {server.base_url} (sites under /<real host>/, e.g. "
         f"{server.site_url('dxzhgl.miit.gov.cn')}). Ctrl-C stops it."
@@ -449,12 +487,18 @@ def purge(
     old run folders with their evidence archive. Audited in ops.audit."""
     from warehouse.maintenance import purge as run_purge
 
-    report = run_purge(_warehouse(), as_of=date.fromisoformat(as_of) if as_of else date.today(),
-                       retention_days=retention_days, dry_run=dry_run)
+    report = run_purge(
+        _warehouse(),
+        as_of=date.fromisoformat(as_of) if as_of else date.today(),
+        retention_days=retention_days,
+        dry_run=dry_run,
+    )
     verb = "Would delete" if dry_run else "Deleted"
-    console.print(f"{verb}: {len(report.record_ids)} records naming individuals (display ended before "
-                  f"{report.cutoff}), {report.versions} versions, {report.quarantine_rows} quarantine rows, "
-                  f"{len(report.run_folders)} run folders ({report.run_folder_bytes / 1e6:.1f} MB).")
+    console.print(
+        f"{verb}: {len(report.record_ids)} records naming individuals (display ended before "
+        f"{report.cutoff}), {report.versions} versions, {report.quarantine_rows} quarantine rows, "
+        f"{len(report.run_folders)} run folders ({report.run_folder_bytes / 1e6:.1f} MB)."
+    )
 
 
 @app.command()
@@ -471,8 +515,10 @@ def restore(file: Annotated[Path, typer.Argument(help="A backup written by `cred
     from warehouse.maintenance import restore as run_restore
 
     run_restore(file, _warehouse())
-    console.print(f"Restored {file}; the previous warehouse is kept beside it as .before-restore. "
-                  "Run `creditwatch purge` again: data purged after the backup came back with it.")
+    console.print(
+        f"Restored {file}; the previous warehouse is kept beside it as .before-restore. "
+        "Run `creditwatch purge` again: data purged after the backup came back with it."
+    )
 
 
 @app.command()
