@@ -1,19 +1,104 @@
-"""Exports are safe to open in Excel: formula-looking cells escaped, BOM, Chinese headers."""
+"""The weekly export: workbook layout, CSV/Parquet round trips, formula injection, watchlists."""
 
 from __future__ import annotations
 
 import csv
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
+import openpyxl
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from replica.world import uscc_check_char
 from tests.helpers import licence_fields, write_run
 from transforms.build import build
-from transforms.export import escape_cell, export_csv, iso_week
+from transforms.export import (
+    SHEETS,
+    WatchlistError,
+    collect_tables,
+    display_frame,
+    escape_cell,
+    export_csv,
+    export_week,
+    iso_week,
+    parse_week,
+    read_watchlist,
+)
 from warehouse.db import connect
+from warehouse.facts import import_facts
 from warehouse.load import load_run
+
+AS_OF = date(2026, 11, 23)
+WEEK = "2026-W47"  # 2026-11-16 … 2026-11-22: the second crawl (11-20) falls in it
+
+
+def uscc(body: str) -> str:
+    first17 = ("91110000" + body)[:17]
+    return first17 + uscc_check_char(first17)
+
+
+BAD, DISHONEST, HISTORY, CLEAN = (uscc(b) for b in ("BBBBBBBB2", "CCCCCCCC3", "DDDDDDDD4", "AAAAAAAA1"))
+NAMES = {BAD: "北京劣迹科技有限公司", DISHONEST: "北京失信网络科技有限公司", HISTORY: "北京旧账数据科技有限公司",
+         CLEAN: "北京清朗科技有限公司"}
+INJECTION = "=cmd|' /C calc'!A0"
+
+
+def penalty(code: str, number: str, decided: str, content: str = "罚款5000元", authority: str = "北京市通信管理局"
+            ) -> dict:
+    return {"decision_no": number, "subject_name": NAMES[code], "subject_uscc": code, "penalty_kinds_text": "罚款",
+            "content": content, "fine_yuan": "5000", "decided_on": decided, "published_on": decided,
+            "authority": authority, "domain": "telecom"}
+
+
+def list_entry(code: str, kind: str) -> dict:
+    return {"list_kind": kind, "subject_name": NAMES[code], "subject_uscc": code, "licence_no": None,
+            "decided_on": "2026-10-01", "reason": "未按规定报告年报信息", "unit": "北京市通信管理局",
+            "notice_title": "公告", "notice_url": "http://x", "notice_published_on": "2026-10-20"}
+
+
+def licences() -> dict:
+    return {f"l{n}": licence_fields(n, NAMES[code], expires="2027-03-01" if code == BAD else "2029-01-01")
+            | {"uscc": code} for n, code in enumerate((BAD, DISHONEST, HISTORY, CLEAN), 1)}
+
+
+@pytest.fixture(scope="module")
+def snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A warehouse: week 46 one penalty (gone in week 47); week 47 a penalty carrying a formula, lists."""
+    root = tmp_path_factory.mktemp("wh")
+    path = root / "data" / "creditwatch.duckdb"
+    con = connect(path)
+    week46, week47 = "2026-11-10T06:00:00+00:00", "2026-11-20T06:00:00+00:00"
+    write_run(root / "runs", "r1", "miit_licences", licences(), finished_at=week46)
+    write_run(root / "runs", "r1", "creditchina_penalties", {"P-old": penalty(HISTORY, "京通管罚〔2025〕1号",
+                                                                             "2025-05-01")},
+              finished_at=week46, record_type="penalty")
+    load_run(con, root / "runs" / "r1")
+    write_run(root / "runs", "r2", "miit_licences", licences(), finished_at=week47)
+    write_run(root / "runs", "r2", "creditchina_penalties", {
+        "P-new": penalty(BAD, "京通管罚〔2026〕9号", "2026-05-01", content=INJECTION, authority="@SUM(1+1)"),
+    }, finished_at=week47, record_type="penalty")
+    write_run(root / "runs", "r2", "miit_telecom_lists",
+              {"bad-1": list_entry(BAD, "bad"), "dis-1": list_entry(DISHONEST, "dishonest")},
+              finished_at=week47, record_type="telecom_list_entry")
+    load_run(con, root / "runs" / "r2")
+    facts = root / "facts.csv"
+    facts.write_text("reference,obligations_done_date,corrected_date,note\n"
+                     "京通管罚〔2026〕9号,2026-05-20,2026-05-20,paid\n", "utf-8")
+    import_facts(con, facts, "tester")
+    build(con, as_of=AS_OF)
+    con.close()
+    return path
+
+
+@pytest.fixture
+def con(snapshot: Path):
+    con = connect(snapshot, read_only=True)
+    yield con
+    con.close()
 
 
 def test_formula_cells_are_escaped_and_others_untouched() -> None:
@@ -30,20 +115,138 @@ def test_no_escaped_cell_starts_a_formula(text: str) -> None:
     assert not str(escape_cell(text)).startswith(("=", "+", "-", "@"))
 
 
-def test_iso_week_names_the_folder() -> None:
+def test_iso_week_names_the_folder_and_parses_back() -> None:
     assert iso_week(date(2026, 11, 23)) == "2026-W48"
     assert iso_week(date(2027, 1, 1)) == "2026-W53"
+    assert parse_week("2026-W47") == (date(2026, 11, 16), date(2026, 11, 22))
+    assert parse_week(iso_week(date(2027, 1, 1)))[0] == date(2026, 12, 28)
+    for bad in ("2026-47", "2026-W54", "W47"):
+        with pytest.raises(ValueError, match=bad):
+            parse_week(bad)
 
 
-def test_csv_round_trips_with_bom_and_chinese_headers(tmp_path: Path, warehouse: Path) -> None:
-    con = connect(warehouse)
-    load_run(con, write_run(tmp_path, "r1", "miit_licences", {"a": licence_fields(1, "=cmd|' /C calc'!A0")}))
-    build(con, as_of=date(2026, 11, 23))
+def test_workbook_layout_types_and_highlight(con, tmp_path: Path) -> None:
+    result = export_week(con, tmp_path, WEEK)
+    book = openpyxl.load_workbook(next(p for p in result.files if p.suffix == ".xlsx"))
+    assert book.sheetnames == ["概览", "本周新增", "在公示", "可申请修复", "待复核", "许可证风险"]
+    for sheet in book.worksheets:
+        assert sheet.freeze_panes == "A2", sheet.title
+        assert sheet.auto_filter.ref and sheet.auto_filter.ref.startswith("A1:"), sheet.title
+        assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row), sheet.title
+    open_sheet = book["在公示"]
+    headers = [c.value for c in open_sheet[1]]
+    rows = [dict(zip(headers, (c for c in row), strict=True)) for row in open_sheet.iter_rows(min_row=2)]
+    by_type = {r["记录类型"].value: r for r in rows}
+    assert set(by_type) == {"行政处罚", "电信业务经营不良名单", "电信业务经营失信名单"}
+    # Only the dishonest-list row is filled; dates are real dates shown as yyyy-mm-dd.
+    fills = {t: r["企业名称"].fill.fgColor.rgb for t, r in by_type.items()}
+    assert fills["电信业务经营失信名单"].endswith("F8D7DA")
+    assert not fills["行政处罚"].endswith("F8D7DA")
+    event = by_type["行政处罚"]["决定/列入日期"]
+    assert event.value == datetime(2026, 5, 1) and event.number_format == "yyyy-mm-dd"
+    assert by_type["行政处罚"]["内容摘要"].value == "'" + INJECTION
+    assert by_type["行政处罚"]["作出决定机关"].value == "'@SUM(1+1)"
+    assert open_sheet.column_dimensions["B"].width >= 20  # a company name fits
+    assert result.row_counts["open_records"] == 3 and result.unmatched == []
+
+
+def test_week_sheet_holds_that_weeks_changes(con) -> None:
+    frames, _ = collect_tables(con, WEEK)
+    changes = {(c, r) for c, r in frames["new_this_week"][["change", "reference"]].itertuples(index=False)}
+    assert ("new", "京通管罚〔2026〕9号") in changes and ("removed", "京通管罚〔2025〕1号") in changes
+    earlier, _ = collect_tables(con, "2026-W45")
+    assert earlier["new_this_week"].empty
+    with pytest.raises(ValueError, match="after the warehouse's as-of date 2026-11-23"):
+        collect_tables(con, "2026-W50")
+
+
+def test_sheets_agree_with_the_marts(con) -> None:
+    frames, _ = collect_tables(con, WEEK)
+    for key, mart in (("open_records", "open_records"), ("removal_candidates", "removal_candidates"),
+                      ("review_queue", "review_queue")):
+        expected = sorted(r for (r,) in con.execute(f"SELECT record_id FROM marts.{mart}").fetchall())
+        assert sorted(frames[key]["record_id"]) == expected, key
+    assert frames["removal_candidates"]["removal_status"].tolist() == ["eligible"]
+    assert "罚款缴纳凭证" in frames["removal_candidates"]["materials"].iloc[0]
+    assert frames["licence_risk"]["operator_name"].tolist() == [NAMES[BAD]]
+
+
+def test_csv_and_parquet_round_trip(con, tmp_path: Path) -> None:
+    export_week(con, tmp_path, WEEK)
+    frames, _ = collect_tables(con, WEEK)
+    for sheet in SHEETS:
+        raw = (tmp_path / f"{sheet.key}.csv").read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf"), sheet.key
+        with (tmp_path / f"{sheet.key}.csv").open(encoding="utf-8-sig", newline="") as handle:
+            rows = list(csv.reader(handle))
+        assert rows[0] == sheet.headers("zh")
+        shown = display_frame(sheet, frames[sheet.key], "zh")
+        assert len(rows) - 1 == len(shown), sheet.key
+        back = pq.read_table(tmp_path / f"{sheet.key}.parquet").to_pandas()
+        assert list(back.columns) == [c.name for c in sheet.columns]
+        pd.testing.assert_frame_equal(back.astype(str), frames[sheet.key].reset_index(drop=True).astype(str),
+                                      check_dtype=False)
+    with (tmp_path / "open_records.csv").open(encoding="utf-8-sig", newline="") as handle:
+        penalty_row = next(r for r in csv.DictReader(handle) if r["记录类型"] == "行政处罚")
+    assert penalty_row["内容摘要"] == "'" + INJECTION and penalty_row["决定/列入日期"] == "2026-05-01"
+    assert all(not v.startswith(("=", "+", "-", "@")) for v in penalty_row.values())
+
+
+def test_english_headers_and_labels(con, tmp_path: Path) -> None:
+    result = export_week(con, tmp_path, WEEK, lang="en")
+    book = openpyxl.load_workbook(next(p for p in result.files if p.suffix == ".xlsx"))
+    assert book.sheetnames[:3] == ["Summary", "New this week", "Open records"]
+    text = (tmp_path / "open_records.csv").read_text("utf-8-sig")
+    assert text.startswith("Operator id,Company name,Record type") and "Telecom dishonest list" in text
+    with pytest.raises(ValueError, match="unknown export language 'fr'"):
+        export_week(con, tmp_path, WEEK, lang="fr")
+
+
+def test_watchlist_covers_exactly_its_records_and_names_misses(con, tmp_path: Path) -> None:
+    watchlist = tmp_path / "group.csv"
+    watchlist.write_text(f"name,uscc\n,{BAD}\n{NAMES[DISHONEST]},\n上海不存在科技有限公司,\n", "utf-8")
+    result = export_week(con, tmp_path / "out", WEEK, watchlist=watchlist)
+    frames, _ = collect_tables(con, WEEK, watchlist)
+    open_ = frames["open_records"]
+    assert set(open_["subject_name"]) == {NAMES[BAD], NAMES[DISHONEST]}
+    assert len(open_) == 3
+    assert set(open_["operator_name"]) == {BAD, NAMES[DISHONEST]}  # named as the watchlist names them
+    assert frames["licence_risk"]["operator_name"].tolist() == [NAMES[BAD]]
+    assert [(e.line, e.name) for e in result.unmatched] == [(4, "上海不存在科技有限公司")]
+    summary = (tmp_path / "out" / "summary.csv").read_text("utf-8-sig")
+    assert "未匹配条目,line 4: 上海不存在科技有限公司" in summary
+    only_history = tmp_path / "history.csv"
+    only_history.write_text(f"name,uscc\n{NAMES[HISTORY]},{HISTORY}\n", "utf-8")
+    frames, unmatched = collect_tables(con, WEEK, only_history)
+    assert frames["open_records"].empty and frames["licence_risk"].empty and unmatched == []  # has a licence
+    assert frames["new_this_week"]["change"].tolist() == ["removed"]
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("name,uscc\n北京甲科技有限公司,\n,\n", r"bad\.csv: line 3: neither a name nor a USCC"),
+    ("name,uscc\n北京甲科技有限公司,91110000XXXXXXXXX1\n", r"bad\.csv: line 2: .*USCC|bad\.csv: line 2"),
+    ("name\n北京甲科技有限公司\n", r"bad\.csv: line 1: missing column\(s\) uscc"),
+    (f"name,uscc\n甲,{BAD}\n乙,{BAD}\n", rf"bad\.csv: line 3: USCC {BAD} already on line 2"),
+    ("name,uscc\n", r"bad\.csv: no entries"),
+])
+def test_bad_watchlist_names_file_and_line(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(content, "utf-8")
+    with pytest.raises(WatchlistError, match=message):
+        read_watchlist(path)
+
+
+def test_watchlist_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_bytes("name,uscc\n北京甲科技有限公司,\n".encode("gbk"))
+    with pytest.raises(WatchlistError, match=r"bad\.csv: line 2: not UTF-8"):
+        read_watchlist(path)
+
+
+def test_export_csv_keeps_the_operator_licence_table(con, tmp_path: Path) -> None:
     [path] = export_csv(con, tmp_path / "out")
-    raw = path.read_bytes()
-    assert raw.startswith(b"\xef\xbb\xbf")
     with path.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert rows[0]["企业名称"] == "'=cmd|' /C calc'!A0"
+    assert {r["企业名称"] for r in rows} == set(NAMES.values())
     [english] = export_csv(con, tmp_path / "en", lang="en")
     assert english.read_text("utf-8-sig").startswith("Operator id,Company name")

@@ -1,53 +1,235 @@
-"""Exports people open in Excel: CSV (UTF-8 with BOM) per mart, Chinese headers by default.
+"""The weekly risk export (每周信用风险导出): an XLSX workbook, the same tables as CSV and Parquet.
 
-Cells that start with = + - @ (or a tab/CR) are prefixed with ' so Excel never runs them as formulas
-(formula injection from registry text).
+Sheets: 概览 summary, 本周新增 new this week, 在公示 open records by operator, 可申请修复 removal
+(信用修复) candidates, 待复核 link review queue, 许可证风险 licence risk. Chinese headers by default,
+English with lang="en". Text cells that start with = + - @ (or a tab/CR) are prefixed with ' so a
+spreadsheet never runs registry text as a formula (formula injection). CSV is UTF-8 with a BOM so Excel
+reads it; Parquet keeps the machine column names and raw values (it is for programs, not Excel).
+
+A watchlist (关注名单: a compliance team's group companies, CSV `name,uscc`) narrows the export to exactly
+the records the linker (transforms.link.link_records) attaches to its entries, and names the entries that
+matched nothing.
 """
 
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
-from datetime import date
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import xlsxwriter
+
+from pipelines.uscc import InvalidUSCC, validate_uscc
+from transforms.link import LinkInputError, link_records
+from transforms.link.files import read_table
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+LANGS = ("zh", "en")
+# The lists whose rows are highlighted: 失信名单 (telecom), 失信被执行人 (courts), 严重违法失信名单 (SAMR).
+DISHONEST_TYPES = frozenset({"telecom_dishonest_list", "court_dishonest", "serious_illegal_list"})
+WATCHLIST_COLUMNS = ("name", "uscc")
+
+
+class WatchlistError(ValueError):
+    """A watchlist file (关注名单) that cannot be used; the message names the file and line."""
 
 
 @dataclass(frozen=True)
-class ExportTable:
-    name: str  # file stem
-    query: str
-    headers: dict[str, tuple[str, str]]  # column → (中文, English)
+class Column:
+    """One exported column: machine name, Chinese and English header, and how to format it."""
+
+    name: str
+    zh: str
+    en: str
+    kind: str = "text"  # text / date / datetime / int / number / bool
 
 
-OPERATOR_LICENCES = ExportTable(
-    "operator_licences",
-    "SELECT * EXCLUDE (as_of) FROM marts.operator_licences",
-    {
-        "operator_id": ("经营者编号", "Operator id"),
-        "name": ("企业名称", "Company name"),
-        "uscc": ("统一社会信用代码", "USCC"),
-        "licence_count": ("许可证数量", "Licences"),
-        "licence_numbers": ("许可证编号", "Licence numbers"),
-        "business_codes": ("业务种类代码", "Business codes"),
-        "is_cloud": ("云服务(互联网资源协作)", "Cloud (B11 resource collaboration)"),
-        "is_idc": ("IDC", "IDC"),
-        "is_cdn": ("CDN", "CDN"),
-        "is_isp": ("ISP", "ISP"),
-        "next_licence_expiry": ("最近到期日", "Next licence expiry"),
-        "days_to_expiry": ("距到期天数", "Days to expiry"),
-        "linked_records": ("关联记录数", "Linked records"),
+@dataclass(frozen=True)
+class Sheet:
+    key: str  # file stem of the CSV/Parquet
+    zh: str
+    en: str
+    columns: tuple[Column, ...]
+
+    def title(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+    def headers(self, lang: str) -> list[str]:
+        return [c.zh if lang == "zh" else c.en for c in self.columns]
+
+
+@dataclass(frozen=True)
+class WatchlistEntry:
+    """One line of a watchlist: a group company by name and/or 统一社会信用代码."""
+
+    line: int
+    name: str | None
+    uscc: str | None
+
+    @property
+    def entry_id(self) -> str:
+        return f"watchlist:{self.line}"
+
+    def label(self) -> str:
+        return " / ".join(p for p in (self.name, self.uscc) if p)
+
+
+@dataclass
+class ExportResult:
+    """What export_week wrote: the files, the watchlist entries that matched nothing, rows per sheet."""
+
+    files: list[Path] = field(default_factory=list)
+    unmatched: list[WatchlistEntry] = field(default_factory=list)
+    row_counts: dict[str, int] = field(default_factory=dict)
+
+
+C = Column
+RECORD_TYPE = C("record_type", "记录类型", "Record type")
+PLATFORM = C("platform", "发布平台", "Platform")
+REFERENCE = C("reference", "文书号/名单编号", "Reference")
+SUBJECT = C("subject_name", "当事人", "Subject")
+OPERATOR_ID = C("operator_id", "经营者编号", "Operator id")
+OPERATOR_NAME = C("operator_name", "企业名称", "Company name")
+EVENT_ON = C("event_on", "决定/列入日期", "Decided/listed on", "date")
+AUTHORITY = C("authority", "作出决定机关", "Authority")
+SUMMARY = C("summary", "内容摘要", "Summary")
+REMOVAL_STATUS = C("removal_status", "修复状态", "Removal status")
+EARLY = C("early_removal_from", "可申请修复日", "Early removal from", "date")
+AUTO = C("auto_removal_on", "到期停止公示日", "Display ends on", "date")
+BASIS = C("basis", "依据", "Basis")
+CONFIDENCE = C("confidence", "规则确认度", "Rule confidence")
+URL = C("url", "来源链接", "Source URL")
+RECORD_ID = C("record_id", "记录编号", "Record id")
+
+SUMMARY_SHEET = Sheet("summary", "概览", "Summary", (C("metric", "指标", "Metric"), C("value", "数值", "Value")))
+NEW_SHEET = Sheet("new_this_week", "本周新增", "New this week", (
+    C("change", "变化", "Change"), C("changed_at", "发现时间", "Seen at", "datetime"), OPERATOR_ID, OPERATOR_NAME,
+    C("link_status", "关联状态", "Link status"), RECORD_TYPE, PLATFORM, REFERENCE, SUBJECT, EVENT_ON, AUTHORITY,
+    SUMMARY, URL, RECORD_ID))
+OPEN_SHEET = Sheet("open_records", "在公示", "Open records", (
+    OPERATOR_ID, OPERATOR_NAME, RECORD_TYPE, PLATFORM, REFERENCE, SUBJECT, C("via_branch", "分支机构记录", "Via branch",
+                                                                            "bool"),
+    EVENT_ON, AUTHORITY, SUMMARY, C("penalty_kinds", "处罚种类", "Penalty kinds"),
+    C("fine_yuan", "罚款金额(元)", "Fine (yuan)", "number"), REMOVAL_STATUS, EARLY, AUTO,
+    C("escalation_on", "列入严重违法失信名单风险日", "Escalation on", "date"), BASIS, CONFIDENCE, URL,
+    C("first_seen_at", "首次发现", "First seen", "datetime"), RECORD_ID))
+REMOVAL_SHEET = Sheet("removal_candidates", "可申请修复", "Removal candidates", (
+    OPERATOR_ID, OPERATOR_NAME, RECORD_TYPE, PLATFORM, REFERENCE, SUBJECT, EVENT_ON, AUTHORITY, REMOVAL_STATUS, EARLY,
+    AUTO, C("days_until_eligible", "距可申请天数", "Days until eligible", "int"),
+    C("materials", "需准备材料", "Materials"), C("where_to_apply", "申请渠道", "Where to apply"), BASIS, CONFIDENCE,
+    RECORD_ID))
+REVIEW_SHEET = Sheet("review_queue", "待复核", "Review queue", (
+    RECORD_TYPE, PLATFORM, REFERENCE, SUBJECT, C("subject_uscc", "当事人统一社会信用代码", "Subject USCC"),
+    C("candidate_operator_id", "候选经营者编号", "Candidate operator id"),
+    C("candidate_operator_name", "候选企业名称", "Candidate company"), C("method", "关联方法", "Method"),
+    C("score", "相似度", "Score", "number"), C("evidence", "依据详情", "Evidence"), EVENT_ON, RECORD_ID))
+LICENCE_SHEET = Sheet("licence_risk", "许可证风险", "Licence risk", (
+    C("licence_no", "许可证编号", "Licence no."), OPERATOR_ID, OPERATOR_NAME, C("issuer", "发证机关", "Issuer"),
+    C("business_codes", "业务种类代码", "Business codes"), C("expires_on", "到期日", "Expires on", "date"),
+    C("days_to_expiry", "距到期天数", "Days to expiry", "int"),
+    C("blocking_lists", "影响续期的名单", "Lists blocking renewal"), BASIS))
+SHEETS = (SUMMARY_SHEET, NEW_SHEET, OPEN_SHEET, REMOVAL_SHEET, REVIEW_SHEET, LICENCE_SHEET)
+
+# Codes shown as words in the workbook (zh, en); Parquet keeps the codes.
+LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    "record_type": {
+        "penalty": ("行政处罚", "Administrative penalty"),
+        "abnormal_operation": ("经营异常名录", "Abnormal operations list"),
+        "serious_illegal_list": ("严重违法失信名单", "Serious illegal & dishonest list"),
+        "telecom_bad_list": ("电信业务经营不良名单", "Telecom bad list"),
+        "telecom_dishonest_list": ("电信业务经营失信名单", "Telecom dishonest list"),
+        "court_dishonest": ("失信被执行人", "Dishonest judgement debtor"),
     },
+    "removal_status": {
+        "eligible": ("可申请修复", "Eligible now"), "waiting": ("等待期内", "Waiting"),
+        "conditions_unmet": ("条件未满足", "Conditions unmet"), "barred": ("不得修复", "Barred"),
+        "expired": ("公示期满", "Display period over"), "not_published": ("不予公示", "Not published"),
+    },
+    "change": {"new": ("新增", "New"), "changed": ("变更", "Changed"), "removed": ("已撤下", "Removed")},
+    "link_status": {"linked": ("已关联", "Linked"), "review": ("待复核", "To review"), "none": ("未关联", "None")},
+}
+
+# The link relation every record sheet reads: default = the warehouse's links to licensed operators.
+DEFAULT_LINKS = """(
+    SELECT l.record_id, l.operator_id, o.name AS operator_name, l.status, l.is_branch, l.method, l.score,
+           l.evidence
+    FROM core.record_links l LEFT JOIN core.licensed_operators o USING (operator_id)
+)"""
+WATCHLIST_VIEW = "_cw_watchlist_links"
+
+NEW_SQL = """
+WITH changes AS (
+    SELECT record_id, 'new' AS change, first_seen_at AS changed_at FROM core.credit_records
+    WHERE first_seen_at >= $since AND first_seen_at < $until
+    UNION ALL
+    SELECT record_id, 'changed', seen_at FROM raw.record_versions
+    WHERE version > 1 AND seen_at >= $since AND seen_at < $until
+    UNION ALL
+    SELECT record_id, 'removed', removed_at FROM core.credit_records
+    WHERE removed_at >= $since AND removed_at < $until
 )
-TABLES = [OPERATOR_LICENCES]
+SELECT c.change, c.changed_at, l.operator_id, l.operator_name, l.status AS link_status, r.record_type,
+       r.platform, r.reference, r.display_name AS subject_name, r.event_on, r.authority, r.summary, r.url,
+       r.record_id
+FROM changes c
+JOIN core.credit_records r USING (record_id)
+JOIN {links} l USING (record_id)
+WHERE l.status IN ('linked', 'review')
+ORDER BY c.change, c.changed_at DESC, r.record_id
+"""
+OPEN_SQL = """
+SELECT l.operator_id, l.operator_name, r.record_type, r.platform, r.reference, r.display_name AS subject_name,
+       l.is_branch AS via_branch, r.event_on, r.authority, r.summary,
+       array_to_string(r.penalty_kinds, '|') AS penalty_kinds, r.fine_yuan, s.status AS removal_status,
+       s.early_removal_from, s.auto_removal_on, s.escalation_on, s.basis, s.confidence, r.url, r.first_seen_at,
+       r.record_id
+FROM {links} l
+JOIN core.credit_records r USING (record_id)
+LEFT JOIN core.removal_status s USING (record_id)
+WHERE l.status = 'linked' AND r.removed_at IS NULL
+ORDER BY l.operator_name, r.event_on DESC, r.record_id
+"""
+# Same window as marts.removal_candidates: eligible now, or waiting and eligible within 30 days.
+REMOVAL_SQL = """
+SELECT l.operator_id, l.operator_name, r.record_type, r.platform, r.reference, r.display_name AS subject_name,
+       r.event_on, r.authority, s.status AS removal_status, s.early_removal_from, s.auto_removal_on,
+       s.early_removal_from - $as_of AS days_until_eligible, m.materials, m.where_to_apply, s.basis,
+       s.confidence, r.record_id
+FROM {links} l
+JOIN core.credit_records r USING (record_id)
+JOIN core.removal_status s USING (record_id)
+LEFT JOIN seeds.repair_materials m ON m.record_type = r.record_type AND m.platform = r.platform
+WHERE l.status = 'linked' AND r.removed_at IS NULL AND s.early_removal_from IS NOT NULL
+  AND (s.status = 'eligible' OR (s.status = 'waiting' AND s.early_removal_from <= $as_of + INTERVAL 30 DAY))
+ORDER BY s.early_removal_from, l.operator_name, r.record_id
+"""
+REVIEW_SQL = """
+SELECT r.record_type, r.platform, r.reference, r.display_name AS subject_name, r.subject_uscc,
+       l.operator_id AS candidate_operator_id, l.operator_name AS candidate_operator_name, l.method, l.score,
+       l.evidence, r.event_on, r.record_id
+FROM {links} l
+JOIN core.credit_records r USING (record_id)
+WHERE l.status = 'review' AND r.removed_at IS NULL
+ORDER BY l.score DESC, r.record_id
+"""
+LICENCE_SQL = """
+SELECT licence_no, operator_id, operator_name, issuer, business_codes, expires_on, days_to_expiry,
+       blocking_lists, basis
+FROM marts.licence_risk {where}
+ORDER BY expires_on, licence_no
+"""
 
 
 def escape_cell(value: Any) -> Any:
-    """Neutralise a cell Excel would read as a formula; other values pass through unchanged."""
+    """Neutralise a cell a spreadsheet would read as a formula; other values pass through unchanged."""
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
@@ -58,23 +240,362 @@ def iso_week(day: date) -> str:
     return f"{year}-W{week:02d}"
 
 
-def export_csv(con: duckdb.DuckDBPyConnection, out_dir: Path, lang: str = "zh") -> list[Path]:
-    """Write every export table as CSV into `out_dir`; returns the files written."""
-    if lang not in ("zh", "en"):
+def parse_week(week: str) -> tuple[date, date]:
+    """'2026-W47' → (its Monday, its Sunday); ValueError naming the text when it is not an ISO week."""
+    match = re.fullmatch(r"(\d{4})-W(\d{2})", week.strip())
+    if not match:
+        raise ValueError(f"week {week!r}: expected an ISO week like 2026-W47")
+    try:
+        monday = date.fromisocalendar(int(match[1]), int(match[2]), 1)
+    except ValueError as error:
+        raise ValueError(f"week {week!r}: {error}") from None
+    return monday, monday + timedelta(days=6)
+
+
+def _check_lang(lang: str) -> None:
+    if lang not in LANGS:
         raise ValueError(f"unknown export language {lang!r}: use zh or en")
+
+
+def read_watchlist(path: Path) -> list[WatchlistEntry]:
+    """The watchlist CSV (`name,uscc`, UTF-8, either cell may be empty but not both).
+
+    WatchlistError naming the file and line for: not UTF-8, a missing column, a wrong field count, a line
+    with neither name nor USCC, an invalid USCC, a USCC listed twice, or no entries at all.
+    """
+    path = Path(path)
+    try:
+        table, lines = read_table(path, WATCHLIST_COLUMNS)
+    except LinkInputError as error:
+        raise WatchlistError(f"watchlist {error}") from None
+    except OSError as error:
+        raise WatchlistError(f"watchlist {path}: cannot read: {error.strerror}") from None
+    entries: list[WatchlistEntry] = []
+    seen: dict[str, int] = {}
+    for line, name, raw_uscc in zip(lines, table["name"].tolist(), table["uscc"].tolist(), strict=True):
+        name = name.strip() if name else None
+        uscc = None
+        if raw_uscc:
+            try:
+                uscc = validate_uscc(raw_uscc)
+            except InvalidUSCC as error:
+                raise WatchlistError(f"watchlist {path}: line {line}: {error}") from None
+            if uscc in seen:
+                raise WatchlistError(f"watchlist {path}: line {line}: USCC {uscc} already on line {seen[uscc]}")
+            seen[uscc] = line
+        if not name and not uscc:
+            raise WatchlistError(f"watchlist {path}: line {line}: neither a name nor a USCC")
+        entries.append(WatchlistEntry(line, name or None, uscc))
+    if not entries:
+        raise WatchlistError(f"watchlist {path}: no entries (expected lines of name,uscc after the header)")
+    return entries
+
+
+def _watchlist_operators(entries: list[WatchlistEntry]) -> pd.DataFrame:
+    # An entry with only a USCC gets the code as its name: the linker needs a name, and a code never
+    # name-matches a company name, so such an entry links by USCC alone.
+    return pd.DataFrame({
+        "operator_id": [e.entry_id for e in entries],
+        "name": [e.name or e.uscc for e in entries],
+        "uscc": [e.uscc for e in entries],
+        "aliases": [None] * len(entries),
+    }, dtype=object)
+
+
+def link_watchlist(con: duckdb.DuckDBPyConnection,
+                   entries: list[WatchlistEntry]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Link every credit record and every licensed operator to the watchlist entries (same linker).
+
+    Returns (record links: record_id, operator_id, operator_name, status, is_branch, method, score,
+    evidence — only linked/review rows; licensed operators: operator_id, entry_id — linked only).
+    """
+    operators = _watchlist_operators(entries)
+    names = {e.entry_id: e.label() for e in entries}
+    records = con.execute(
+        "SELECT record_id, subject_name AS name, subject_uscc AS uscc FROM core.credit_records ORDER BY record_id"
+    ).df()
+    links = link_records(operators, records.astype(object)) if len(records) else pd.DataFrame(
+        columns=["record_id", "operator_id", "status", "method", "score", "is_branch", "evidence"])
+    links = links[links["status"].isin(["linked", "review"])].copy()
+    links["operator_name"] = links["operator_id"].map(names)
+    licensed = con.execute(
+        "SELECT operator_id AS record_id, name, uscc FROM core.licensed_operators ORDER BY operator_id").df()
+    holders = link_records(operators, licensed.astype(object)) if len(licensed) else pd.DataFrame(
+        columns=["record_id", "operator_id", "status"])
+    holders = holders[holders["status"] == "linked"]
+    licence_holders = pd.DataFrame({"operator_id": holders["record_id"], "entry_id": holders["operator_id"]})
+    columns = ["record_id", "operator_id", "operator_name", "status", "is_branch", "method", "score", "evidence"]
+    return links[columns].reset_index(drop=True), licence_holders.reset_index(drop=True)
+
+
+def _as_of(con: duckdb.DuckDBPyConnection) -> date:
+    """The date the marts were built for (as_of column), today when the warehouse has no operators."""
+    [(day,)] = con.execute("SELECT max(as_of) FROM marts.operator_risk").fetchall()
+    return day or date.today()
+
+
+def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any], sheet: Sheet) -> pd.DataFrame:
+    used = {k: v for k, v in params.items() if f"${k}" in sql}
+    return _typed(con.execute(sql, used).df(), sheet)
+
+
+def _typed(frame: pd.DataFrame, sheet: Sheet) -> pd.DataFrame:
+    """The sheet's columns in order, DATE columns as dates (pandas reads them as midnight timestamps)."""
+    frame = frame[[c.name for c in sheet.columns]].copy()
+    for column in sheet.columns:
+        if column.kind == "date":
+            frame[column.name] = [None if pd.isna(v) else pd.Timestamp(v).date() for v in frame[column.name]]
+    return frame
+
+
+def collect_tables(con: duckdb.DuckDBPyConnection, week: str,
+                   watchlist: Path | None = None) -> tuple[dict[str, pd.DataFrame], list[WatchlistEntry]]:
+    """Every sheet's rows (machine column names, codes not yet labelled) and the unmatched watchlist entries."""
+    monday, sunday = parse_week(week)
+    as_of = _as_of(con)
+    if monday > as_of:
+        raise ValueError(f"week {week!r} starts {monday}, after the warehouse's as-of date {as_of}")
+    params = {"since": datetime.combine(monday, datetime.min.time()),
+              "until": datetime.combine(sunday + timedelta(days=1), datetime.min.time()), "as_of": as_of}
+    links, licence_where, unmatched, entries = DEFAULT_LINKS, "", [], None
+    if watchlist is not None:
+        entries = read_watchlist(watchlist)
+        record_links, holders = link_watchlist(con, entries)
+        con.register(WATCHLIST_VIEW, record_links)
+        links = WATCHLIST_VIEW
+        holder_ids = sorted(set(holders["operator_id"]))
+        licence_where = "WHERE list_contains($holders, operator_id)"
+        params["holders"] = holder_ids
+        matched = set(record_links.loc[record_links["status"] == "linked", "operator_id"]) | set(holders["entry_id"])
+        unmatched = [e for e in entries if e.entry_id not in matched]
+    try:
+        frames = {
+            NEW_SHEET.key: _frame(con, NEW_SQL.format(links=links), params, NEW_SHEET),
+            OPEN_SHEET.key: _frame(con, OPEN_SQL.format(links=links), params, OPEN_SHEET),
+            REMOVAL_SHEET.key: _frame(con, REMOVAL_SQL.format(links=links), params, REMOVAL_SHEET),
+            REVIEW_SHEET.key: _frame(con, REVIEW_SQL.format(links=links), params, REVIEW_SHEET),
+            LICENCE_SHEET.key: _frame(con, LICENCE_SQL.format(where=licence_where), params, LICENCE_SHEET),
+        }
+    finally:
+        if watchlist is not None:
+            con.unregister(WATCHLIST_VIEW)
+    frames = {SUMMARY_SHEET.key: _summary(frames, week, monday, sunday, as_of, entries, unmatched), **frames}
+    return frames, unmatched
+
+
+def _summary(frames: dict[str, pd.DataFrame], week: str, monday: date, sunday: date, as_of: date,
+             entries: list[WatchlistEntry] | None, unmatched: list[WatchlistEntry]) -> pd.DataFrame:
+    """概览: the figures a reader wants first (metric keys are labelled per language when written)."""
+    open_ = frames[OPEN_SHEET.key]
+    new = frames[NEW_SHEET.key]
+    rows: list[tuple[str, str]] = [
+        ("week", f"{week} ({monday} – {sunday})"),
+        ("as_of", as_of.isoformat()),
+        ("scope", "watchlist" if entries is not None else "licensed_operators"),
+        ("operators_with_open_records", str(open_["operator_id"].nunique())),
+        ("open_records", str(len(open_))),
+        ("open_dishonest_records", str(int(open_["record_type"].isin(DISHONEST_TYPES).sum()))),
+        ("new_this_week", str(int((new["change"] == "new").sum()))),
+        ("changed_this_week", str(int((new["change"] == "changed").sum()))),
+        ("removed_this_week", str(int((new["change"] == "removed").sum()))),
+        ("removal_candidates", str(len(frames[REMOVAL_SHEET.key]))),
+        ("links_to_review", str(len(frames[REVIEW_SHEET.key]))),
+        ("licences_at_risk", str(len(frames[LICENCE_SHEET.key]))),
+    ]
+    if entries is not None:
+        rows.append(("watchlist_entries", str(len(entries))))
+        rows.append(("watchlist_unmatched", str(len(unmatched))))
+        rows += [("unmatched_entry", f"line {e.line}: {e.label()}") for e in unmatched]
+    return pd.DataFrame(rows, columns=["metric", "value"], dtype=object)
+
+
+SUMMARY_LABELS: dict[str, tuple[str, str]] = {
+    "week": ("统计周", "Week"), "as_of": ("数据截至", "As of"), "scope": ("范围", "Scope"),
+    "licensed_operators": ("全部持证经营者", "All licensed operators"), "watchlist": ("关注名单", "Watchlist"),
+    "operators_with_open_records": ("有在公示记录的企业数", "Companies with open records"),
+    "open_records": ("在公示记录数", "Open records"),
+    "open_dishonest_records": ("失信类名单记录数", "Open dishonest-list records"),
+    "new_this_week": ("本周新增", "New this week"), "changed_this_week": ("本周变更", "Changed this week"),
+    "removed_this_week": ("本周撤下", "Removed this week"),
+    "removal_candidates": ("可申请修复", "Removal candidates"), "links_to_review": ("待复核关联", "Links to review"),
+    "licences_at_risk": ("续期受影响的许可证", "Licences at risk"),
+    "watchlist_entries": ("关注名单条目", "Watchlist entries"),
+    "watchlist_unmatched": ("未匹配任何记录的条目", "Entries that matched nothing"),
+    "unmatched_entry": ("未匹配条目", "Unmatched entry"),
+}
+
+
+def display_frame(sheet: Sheet, frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The rows as a reader sees them: codes as words in the chosen language (values, not headers)."""
+    index = 0 if lang == "zh" else 1
+    shown = frame.copy()
+    if sheet is SUMMARY_SHEET:
+        shown["metric"] = [SUMMARY_LABELS.get(m, (m, m))[index] for m in shown["metric"]]
+        shown["value"] = [SUMMARY_LABELS[v][index] if v in ("watchlist", "licensed_operators") else v
+                          for v in shown["value"]]
+        return shown
+    for column, labels in LABELS.items():
+        if column in shown.columns:
+            shown[column] = [labels[v][index] if v in labels else v for v in shown[column]]
+    return shown
+
+
+def _plain(value: Any) -> Any:
+    """A cell as a plain Python value: None for NA/NaT, float for Decimal, date/datetime kept."""
+    if value is None or value is pd.NaT or (not isinstance(value, (list, str)) and pd.isna(value)):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if isinstance(value, Decimal):
+        return float(value)
+    if hasattr(value, "item"):  # numpy scalar
+        return value.item()
+    return value
+
+
+def write_csv(frame: pd.DataFrame, headers: list[str], path: Path) -> Path:
+    """CSV, UTF-8 with BOM (Excel reads it), formula-looking cells escaped; written atomically."""
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(headers)
+        for row in frame.itertuples(index=False):
+            writer.writerow(["" if (v := _plain(x)) is None else escape_cell(_csv_text(v)) for x in row])
+    tmp.replace(path)
+    return path
+
+
+def _csv_text(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
+    """Parquet with the machine column names and codes (for programs; no escaping needed)."""
+    tmp = path.with_name(path.name + ".tmp")
+    table = pa.Table.from_pandas(frame.astype({c: object for c in frame.columns if frame[c].dtype == object}),
+                                 preserve_index=False)
+    pq.write_table(table, tmp)
+    tmp.replace(path)
+    return path
+
+
+def _width(value: Any) -> int:
+    """Display width: CJK characters take two columns."""
+    text = "" if value is None else str(value)
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
+class _Formats:
+    """xlsxwriter formats by (kind, highlighted), created once per workbook."""
+
+    NUMBER_FORMATS = {"date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm", "int": "0", "number": "#,##0.00"}
+
+    def __init__(self, book: xlsxwriter.Workbook) -> None:
+        self.book = book
+        self.cache: dict[tuple[str, bool], Any] = {}
+        self.header = book.add_format({"bold": True, "bg_color": "#DDE4EE", "border": 1, "text_wrap": True,
+                                       "valign": "top"})
+
+    def get(self, kind: str, highlighted: bool) -> Any:
+        key = (kind, highlighted)
+        if key not in self.cache:
+            spec: dict[str, Any] = {"valign": "top"}
+            if kind in self.NUMBER_FORMATS:
+                spec["num_format"] = self.NUMBER_FORMATS[kind]
+            if highlighted:
+                spec["bg_color"] = "#F8D7DA"  # dishonest-list rows
+            self.cache[key] = self.book.add_format(spec)
+        return self.cache[key]
+
+
+def _write_cell(sheet: Any, row: int, col: int, value: Any, fmt: Any) -> None:
+    # Typed writes only: write_string never turns text into a formula, whatever it starts with.
+    if value is None:
+        sheet.write_blank(row, col, None, fmt)
+    elif isinstance(value, bool):
+        sheet.write_boolean(row, col, value, fmt)
+    elif isinstance(value, (int, float)):
+        sheet.write_number(row, col, value, fmt)
+    elif isinstance(value, datetime):
+        sheet.write_datetime(row, col, value, fmt)
+    elif isinstance(value, date):
+        sheet.write_datetime(row, col, datetime.combine(value, datetime.min.time()), fmt)
+    else:
+        sheet.write_string(row, col, escape_cell(str(value)), fmt)
+
+
+def write_xlsx(frames: dict[str, pd.DataFrame], path: Path, lang: str) -> Path:
+    """The workbook: one sheet per table, frozen filtered header, widths, date formats, dishonest rows red."""
+    tmp = path.with_name(path.name + ".tmp.xlsx")
+    book = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
+                                          "remove_timezone": True})
+    formats = _Formats(book)
+    for spec in SHEETS:
+        frame = frames[spec.key]
+        shown = display_frame(spec, frame, lang)
+        sheet = book.add_worksheet(spec.title(lang))
+        headers = spec.headers(lang)
+        widths = [_width(h) for h in headers]
+        for col, header in enumerate(headers):
+            sheet.write_string(0, col, header, formats.header)
+        dishonest = (frame["record_type"].isin(DISHONEST_TYPES).tolist() if "record_type" in frame.columns
+                     else [False] * len(frame))
+        for row, (values, highlighted) in enumerate(zip(shown.itertuples(index=False), dishonest, strict=True), 1):
+            for col, (column, raw) in enumerate(zip(spec.columns, values, strict=True)):
+                value = _plain(raw)
+                _write_cell(sheet, row, col, value, formats.get(column.kind, highlighted))
+                widths[col] = max(widths[col], 10 if column.kind in ("date", "datetime") else _width(value))
+        for col, width in enumerate(widths):
+            sheet.set_column(col, col, min(max(width + 2, 8), 60))
+        sheet.freeze_panes(1, 0)
+        sheet.autofilter(0, 0, max(len(frame), 1), len(headers) - 1)
+    book.close()
+    tmp.replace(path)
+    return path
+
+
+def export_week(con: duckdb.DuckDBPyConnection, out_dir: Path, week: str, lang: str = "zh",
+                watchlist: Path | None = None) -> ExportResult:
+    """Write creditwatch-<week>.xlsx and every sheet as <key>.csv and <key>.parquet into `out_dir`.
+
+    Raises ValueError for an unknown language or a malformed / future week, WatchlistError for a bad
+    watchlist (file and line named).
+    """
+    _check_lang(lang)
+    frames, unmatched = collect_tables(con, week, watchlist)
+    out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for table in TABLES:
-        relation = con.sql(table.query)
-        columns = relation.columns
-        headers = [table.headers.get(c, (c, c))[0 if lang == "zh" else 1] for c in columns]
-        path = out_dir / f"{table.name}.csv"
-        tmp = path.with_suffix(".csv.tmp")
-        with tmp.open("w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(headers)
-            for row in relation.fetchall():
-                writer.writerow([escape_cell(v) for v in row])
-        tmp.replace(path)
-        written.append(path)
-    return written
+    result = ExportResult(unmatched=unmatched, row_counts={s.key: len(frames[s.key]) for s in SHEETS})
+    result.files.append(write_xlsx(frames, out_dir / f"creditwatch-{week}.xlsx", lang))
+    for spec in SHEETS:
+        frame = frames[spec.key]
+        result.files.append(write_csv(display_frame(spec, frame, lang), spec.headers(lang),
+                                      out_dir / f"{spec.key}.csv"))
+        result.files.append(write_parquet(frame, out_dir / f"{spec.key}.parquet"))
+    return result
+
+
+# The per-operator licence table the first exporter wrote; kept for callers of export_csv.
+OPERATOR_LICENCES = Sheet("operator_licences", "经营者许可证", "Operator licences", (
+    C("operator_id", "经营者编号", "Operator id"), C("name", "企业名称", "Company name"),
+    C("uscc", "统一社会信用代码", "USCC"), C("licence_count", "许可证数量", "Licences", "int"),
+    C("licence_numbers", "许可证编号", "Licence numbers"), C("business_codes", "业务种类代码", "Business codes"),
+    C("is_cloud", "云服务(互联网资源协作)", "Cloud (B11 resource collaboration)", "bool"),
+    C("is_idc", "IDC", "IDC", "bool"), C("is_cdn", "CDN", "CDN", "bool"), C("is_isp", "ISP", "ISP", "bool"),
+    C("next_licence_expiry", "最近到期日", "Next licence expiry", "date"),
+    C("days_to_expiry", "距到期天数", "Days to expiry", "int"),
+    C("linked_records", "关联记录数", "Linked records", "int")))
+
+
+def export_csv(con: duckdb.DuckDBPyConnection, out_dir: Path, lang: str = "zh") -> list[Path]:
+    """Write marts.operator_licences as CSV into `out_dir` (the first exporter); returns the files written."""
+    _check_lang(lang)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    frame = con.execute("SELECT * EXCLUDE (as_of) FROM marts.operator_licences").df()
+    frame = _typed(frame, OPERATOR_LICENCES)
+    return [write_csv(frame, OPERATOR_LICENCES.headers(lang), out_dir / f"{OPERATOR_LICENCES.key}.csv")]
