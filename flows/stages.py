@@ -189,6 +189,20 @@ def export(warehouse: str | os.PathLike[str] | None, out_dir: Path, lang: str = 
     return files
 
 
+def top_risks(warehouse: str | os.PathLike[str] | None, limit: int = 20) -> list[dict[str, Any]]:
+    """The operators most at risk (lowest cloud-rating dimension 1, most open records), from the snapshot."""
+    con = connect(reader_path(warehouse), read_only=True)
+    try:
+        relation = con.sql(f"""
+            SELECT name, uscc, cloud_rating_dimension1, open_records, open_penalties, open_abnormal_operations,
+                   on_telecom_bad_list, on_telecom_dishonest_list, eligible_for_repair, next_licence_expiry::VARCHAR
+                   AS next_licence_expiry
+            FROM marts.operator_risk WHERE open_records > 0 LIMIT {int(limit)}""")
+        return [dict(zip(relation.columns, row, strict=True)) for row in relation.fetchall()]
+    finally:
+        con.close()
+
+
 def latest_run_dir(warehouse: str | os.PathLike[str] | None) -> Path:
     runs = sorted((data_dir(warehouse) / "runs").glob("*/"))
     if not runs:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from flows import stages
 from transforms.export import iso_week
@@ -58,5 +59,25 @@ def weekly_monitoring(sources: list[str] | None = None, warehouse: str | None = 
     published = publish_task(warehouse, str(run_dir), as_of)
     week = iso_week(as_of or date.today())
     files = export_task(warehouse, str(Path(export_root) / week), lang) if export else []
+    publish_artifacts(warehouse, run_id, week, manifests, crashed, files)
     return {"run_id": run_id, "run_dir": str(run_dir), "manifests": manifests, "crashed": crashed,
             "load": published["load"], "build": published["build"], "export": files, "week": week}
+
+
+def publish_artifacts(warehouse: str | None, run_id: str, week: str, manifests: dict[str, Any],
+                      crashed: dict[str, str], files: list[str]) -> None:
+    """A markdown summary and a table of the riskiest operators, shown on the flow run in Prefect's UI."""
+    summary = stages.summary(warehouse)
+    lines = [f"# creditwatch {week} — run {run_id}", "", "| source | records | quarantined | complete |",
+             "|---|---|---|---|"]
+    for source, m in manifests.items():
+        state = "yes" if m["complete"] else "NO: " + "; ".join(m["incomplete_reasons"])[:200]
+        lines.append(f"| {source} | {m['items']} | {m['quarantined']} | {state} |")
+    lines += [f"| {source} | - | - | CRASHED: {why[:200]} |" for source, why in crashed.items()]
+    lines += ["", f"- open records on licensed operators: {summary.get('open_records', 0)}",
+              f"- operators on a telecom list: {summary.get('operators_listed', 0)}",
+              f"- removal candidates: {summary.get('removal_candidates', 0)}",
+              f"- links: {summary.get('links_by_status', {})}", "", *[f"- export: `{f}`" for f in files]]
+    create_markdown_artifact(key="weekly-summary", markdown="\n".join(lines), description=f"creditwatch {week}")
+    create_table_artifact(key="operator-risk", table=stages.top_risks(warehouse),
+                          description="Operators with open records, riskiest first")

@@ -28,7 +28,10 @@ SCRIPT = textwrap.dedent("""
             out.append({"load": result["load"], "summary": summary(warehouse), "export": result["export"],
                         "complete": {s: m["complete"] for s, m in result["manifests"].items()},
                         "crashed": result["crashed"]})
-    print("RESULT " + json.dumps(out, default=str))
+        from prefect.client.orchestration import get_client
+        with get_client(sync_client=True) as client:
+            keys = sorted({a.key for a in client.read_artifacts()})
+    print("RESULT " + json.dumps({"runs": out, "artifacts": keys}, default=str))
 """)
 
 
@@ -47,7 +50,9 @@ def test_weekly_flow_runs_twice_in_one_process(tmp_path: Path) -> None:
     assert "ReactorNotRestartable" not in done.stderr
     assert "database is locked" not in done.stderr
     [line] = [x for x in done.stdout.splitlines() if x.startswith("RESULT ")]
-    first, second = json.loads(line.removeprefix("RESULT "))
+    result = json.loads(line.removeprefix("RESULT "))
+    first, second = result["runs"]
+    assert result["artifacts"] == ["operator-risk", "weekly-summary"]
     assert first["complete"] == {"miit_licences": True} and not first["crashed"]
     assert first["load"]["new"] > 0
     assert second["load"]["new"] == 0 and second["load"]["changed"] == 0 and second["load"]["removed"] == 0
