@@ -1,0 +1,271 @@
+"""The HTML monitoring report (信用监测周报): one self-contained file, charts as inline SVG.
+
+Headline figures; records per week by type (trend); open records by authority (作出决定机关) and by
+province; top operators; the removal (信用修复) pipeline waiting → eligible → removed. Every chart is an
+`<svg class="chart">` followed by the table it draws. No scripts, fonts, images or links to fetch; every
+piece of registry text goes through html.escape.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+
+from transforms.export import DISHONEST_TYPES, LABELS, SUMMARY_LABELS, collect_tables, iso_week, parse_week
+
+TREND_WEEKS = 26
+TOP_N = 12
+PALETTE = {
+    "penalty": "#4e79a7", "abnormal_operation": "#f28e2b", "serious_illegal_list": "#e15759",
+    "telecom_bad_list": "#76b7b2", "telecom_dishonest_list": "#b07aa1", "court_dishonest": "#9c755f",
+}
+# Province-level divisions, matched at the start of an authority's name (北京市通信管理局 → 北京).
+PROVINCES = (
+    "北京", "天津", "河北", "山西", "内蒙古", "辽宁", "吉林", "黑龙江", "上海", "江苏", "浙江", "安徽", "福建", "江西",
+    "山东", "河南", "湖北", "湖南", "广东", "广西", "海南", "重庆", "四川", "贵州", "云南", "西藏", "陕西", "甘肃",
+    "青海", "宁夏", "新疆", "香港", "澳门", "台湾",
+)
+TEXT = {
+    "title": ("信用监测周报", "Credit monitoring report"),
+    "headline": ("概览", "Headline figures"),
+    "trend": ("每周记录数（按类型，按决定/列入日期）", "Records per week by type (by decision/listing date)"),
+    "authority": ("在公示记录：按作出决定机关", "Open records by authority"),
+    "province": ("在公示记录：按省份", "Open records by province"),
+    "operators": ("在公示记录最多的企业", "Top operators by open records"),
+    "pipeline": ("信用修复进度：等待 → 可申请 → 已撤下", "Removal pipeline: waiting → eligible → removed"),
+    "week": ("周", "Week"), "type": ("类型", "Type"), "count": ("记录数", "Records"),
+    "dishonest": ("其中失信类", "of which dishonest lists"), "stage": ("阶段", "Stage"),
+    "waiting": ("等待中（等待期或条件未满足）", "Waiting (period or conditions)"),
+    "eligible": ("可申请修复", "Eligible"), "removed": ("已撤下", "Removed"),
+    "other": ("其他/全国", "Other / national"), "none": ("无数据", "No data"),
+    "as_of": ("数据截至", "As of"), "company": ("企业名称", "Company"),
+}
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything the page shows, already counted."""
+
+    week: str
+    as_of: date
+    headline: list[tuple[str, str]]
+    trend_weeks: list[str]
+    trend: dict[str, list[int]]  # record_type → count per week
+    by_authority: list[tuple[str, int, int]]  # (authority, open records, of which dishonest)
+    by_province: list[tuple[str, int, int]]
+    top_operators: list[tuple[str, int, int]]
+    pipeline: list[tuple[str, int]]
+
+
+def _t(key: str, lang: str) -> str:
+    return TEXT[key][0 if lang == "zh" else 1]
+
+
+def province_of(authority: str | None) -> str | None:
+    """The province an authority belongs to by its name, None for national or unknown bodies."""
+    text = (authority or "").strip()
+    return next((p for p in PROVINCES if text.startswith(p)), None)
+
+
+def _trend(con: duckdb.DuckDBPyConnection, as_of: date) -> tuple[list[str], dict[str, list[int]]]:
+    """Records on licensed operators (current and removed) per ISO week of event_on, last TREND_WEEKS weeks."""
+    monday = as_of - timedelta(days=as_of.weekday())
+    weeks = [iso_week(monday - timedelta(weeks=n)) for n in range(TREND_WEEKS - 1, -1, -1)]
+    first = monday - timedelta(weeks=TREND_WEEKS - 1)
+    rows = con.execute(
+        "SELECT record_type, event_on FROM core.operator_records WHERE event_on >= ? AND event_on <= ?",
+        [first, as_of]).fetchall()
+    trend: dict[str, list[int]] = {}
+    position = {w: i for i, w in enumerate(weeks)}
+    for record_type, event_on in rows:
+        counts = trend.setdefault(record_type, [0] * len(weeks))
+        counts[position[iso_week(event_on)]] += 1
+    return weeks, dict(sorted(trend.items()))
+
+
+def _grouped(pairs: list[tuple[str, bool]], limit: int) -> list[tuple[str, int, int]]:
+    """(label, is_dishonest) pairs → (label, count, dishonest count), largest first, at most `limit`."""
+    counts: dict[str, list[int]] = {}
+    for label, dishonest in pairs:
+        entry = counts.setdefault(label, [0, 0])
+        entry[0] += 1
+        entry[1] += int(dishonest)
+    ordered = sorted(counts.items(), key=lambda item: (-item[1][0], item[0]))
+    return [(label, total, bad) for label, (total, bad) in ordered[:limit]]
+
+
+def collect_report(con: duckdb.DuckDBPyConnection, week: str, lang: str = "zh") -> Report:
+    """Count everything the report shows, from the same tables as the export (so the figures agree)."""
+    frames, _ = collect_tables(con, week)
+    [(as_of,)] = con.execute("SELECT coalesce(max(as_of), current_date) FROM marts.operator_risk").fetchall()
+    summary = frames["summary"]
+    labels = {"zh": 0, "en": 1}[lang]
+    headline = [(SUMMARY_LABELS[m][labels], v) for m, v in summary.itertuples(index=False)
+                if m not in ("week", "as_of", "scope")]
+    open_ = frames["open_records"]
+    dishonest = open_["record_type"].isin(DISHONEST_TYPES).tolist()
+    authorities = [a or "—" for a in open_["authority"].tolist()]
+    provinces = [province_of(a) or _t("other", lang) for a in open_["authority"].tolist()]
+    weeks, trend = _trend(con, as_of)
+    [(waiting, eligible, removed)] = con.execute(
+        "SELECT count(*) FILTER (removed_at IS NULL AND removal_status IN ('waiting', 'conditions_unmet')), "
+        "count(*) FILTER (removed_at IS NULL AND removal_status = 'eligible'), "
+        "count(*) FILTER (removed_at IS NOT NULL) FROM core.operator_records").fetchall()
+    return Report(
+        week=week, as_of=as_of, headline=headline, trend_weeks=weeks, trend=trend,
+        by_authority=_grouped(list(zip(authorities, dishonest, strict=True)), TOP_N),
+        by_province=_grouped(list(zip(provinces, dishonest, strict=True)), TOP_N),
+        top_operators=_grouped(list(zip(open_["operator_name"].tolist(), dishonest, strict=True)), 10),
+        pipeline=[(_t("waiting", lang), waiting), (_t("eligible", lang), eligible), (_t("removed", lang), removed)],
+    )
+
+
+def _e(value: object) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def hbar_svg(rows: list[tuple[str, int, int]], label: str) -> str:
+    """Horizontal bars, one per row (total, with the dishonest-list share in red)."""
+    bar_h, gap, left, width = 22, 6, 260, 720
+    height = max(len(rows), 1) * (bar_h + gap) + 20
+    top = max((r[1] for r in rows), default=0) or 1
+    parts = [f'<svg class="chart" role="img" aria-label="{_e(label)}" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">',
+             f'<line class="axis" x1="{left}" y1="4" x2="{left}" y2="{height - 12}" stroke="#999"/>']
+    span = width - left - 60
+    for i, (name, total, bad) in enumerate(rows):
+        y = 6 + i * (bar_h + gap)
+        w = max(total / top * span, 1)
+        parts.append(f'<text x="{left - 6}" y="{y + 15}" text-anchor="end" font-size="12">{_e(name)}</text>')
+        parts.append(f'<rect class="mark" x="{left}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="#4e79a7">'
+                     f'<title>{_e(name)}: {total}</title></rect>')
+        if bad:
+            parts.append(f'<rect class="mark" x="{left}" y="{y}" width="{max(bad / top * span, 1):.1f}" '
+                         f'height="{bar_h}" fill="#e15759"/>')
+        parts.append(f'<text x="{left + w + 4:.1f}" y="{y + 15}" font-size="12">{total}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def trend_svg(weeks: list[str], trend: dict[str, list[int]], lang: str, label: str) -> str:
+    """Stacked columns: records per week, one colour per record type, with a legend."""
+    width, height, left, bottom, top_pad = 960, 300, 40, 60, 10
+    totals = [sum(series[i] for series in trend.values()) for i in range(len(weeks))]
+    peak = max(totals, default=0) or 1
+    slot = (width - left - 10) / max(len(weeks), 1)
+    plot_h = height - bottom - top_pad
+    parts = [f'<svg class="chart" role="img" aria-label="{_e(label)}" width="{width}" height="{height + 24}" '
+             f'viewBox="0 0 {width} {height + 24}" xmlns="http://www.w3.org/2000/svg">',
+             f'<line class="axis" x1="{left}" y1="{height - bottom}" x2="{width - 5}" y2="{height - bottom}" '
+             f'stroke="#999"/>',
+             f'<text x="{left - 4}" y="{top_pad + 10}" text-anchor="end" font-size="11">{peak}</text>']
+    for i, week in enumerate(weeks):
+        x = left + i * slot + 2
+        base = height - bottom
+        for record_type, series in trend.items():
+            if series[i]:
+                h = series[i] / peak * plot_h
+                base -= h
+                parts.append(f'<rect class="mark" x="{x:.1f}" y="{base:.1f}" width="{slot - 4:.1f}" '
+                             f'height="{h:.1f}" fill="{PALETTE.get(record_type, "#bab0ac")}">'
+                             f'<title>{_e(week)} {_e(_type_label(record_type, lang))}: {series[i]}</title></rect>')
+        if i % 4 == 0:
+            parts.append(f'<text x="{x:.1f}" y="{height - bottom + 14}" font-size="10">{_e(week)}</text>')
+    for n, record_type in enumerate(trend):
+        x = left + n * 150
+        parts.append(f'<rect x="{x}" y="{height - 22}" width="10" height="10" '
+                     f'fill="{PALETTE.get(record_type, "#bab0ac")}"/>')
+        parts.append(f'<text x="{x + 14}" y="{height - 13}" font-size="11">'
+                     f'{_e(_type_label(record_type, lang))}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def pipeline_svg(stages: list[tuple[str, int]], label: str) -> str:
+    """Three boxes joined by arrows, each with a bar proportional to its count."""
+    width, height, box_w = 900, 150, 240
+    peak = max((n for _, n in stages), default=0) or 1
+    colours = ("#f28e2b", "#59a14f", "#bab0ac")
+    parts = [f'<svg class="chart" role="img" aria-label="{_e(label)}" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">']
+    for i, ((name, count), colour) in enumerate(zip(stages, colours, strict=False)):
+        x = 10 + i * (box_w + 60)
+        parts.append(f'<rect class="mark" x="{x}" y="10" width="{box_w}" height="60" rx="6" fill="none" '
+                     f'stroke="{colour}" stroke-width="2"/>')
+        parts.append(f'<text x="{x + 10}" y="34" font-size="13">{_e(name)}</text>')
+        parts.append(f'<text x="{x + 10}" y="58" font-size="18" font-weight="bold">{count}</text>')
+        parts.append(f'<rect class="mark" x="{x}" y="90" width="{max(count / peak * box_w, 1):.1f}" height="24" '
+                     f'fill="{colour}"/>')
+        if i < len(stages) - 1:
+            ax = x + box_w + 8
+            parts.append(f'<path class="mark" d="M{ax} 40 L{ax + 40} 40 M{ax + 32} 32 L{ax + 40} 40 L{ax + 32} 48" '
+                         f'stroke="#666" stroke-width="2" fill="none"/>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _type_label(record_type: str, lang: str) -> str:
+    labels = LABELS["record_type"].get(record_type)
+    return labels[0 if lang == "zh" else 1] if labels else record_type
+
+
+def table_html(headers: list[str], rows: list[tuple[object, ...]]) -> str:
+    """A plain table, every cell escaped."""
+    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{_e(v)}</td>" for v in row) + "</tr>" for row in rows)
+    return f'<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+STYLE = """
+body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;margin:24px;color:#222;max-width:1000px}
+h1{font-size:22px}h2{font-size:17px;margin-top:32px;border-bottom:1px solid #ddd}
+.cards{display:flex;flex-wrap:wrap;gap:10px}
+.card{border:1px solid #ccd;border-radius:6px;padding:8px 12px;min-width:130px}
+.card b{display:block;font-size:22px}table{border-collapse:collapse;font-size:12px;margin-top:6px}
+td,th{border:1px solid #ddd;padding:3px 8px;text-align:left}th{background:#eef}
+"""
+
+
+def render_report(report: Report, lang: str = "zh") -> str:
+    """The HTML page: headline cards, then each chart followed by its table."""
+    count, dishonest = _t("count", lang), _t("dishonest", lang)
+    cards = "".join(f'<div class="card">{_e(name)}<b>{_e(value)}</b></div>' for name, value in report.headline)
+    trend_rows = [(week, *(series[i] for series in report.trend.values()))
+                  for i, week in enumerate(report.trend_weeks) if any(s[i] for s in report.trend.values())]
+    sections = [
+        ("trend", trend_svg(report.trend_weeks, report.trend, lang, _t("trend", lang)),
+         table_html([_t("week", lang), *(_type_label(t, lang) for t in report.trend)], trend_rows)),
+        ("authority", hbar_svg(report.by_authority, _t("authority", lang)),
+         table_html([_t("authority", lang).split("：")[-1], count, dishonest], report.by_authority)),
+        ("province", hbar_svg(report.by_province, _t("province", lang)),
+         table_html([_t("province", lang).split("：")[-1], count, dishonest], report.by_province)),
+        ("operators", hbar_svg(report.top_operators, _t("operators", lang)),
+         table_html([_t("company", lang), count, dishonest], report.top_operators)),
+        ("pipeline", pipeline_svg(report.pipeline, _t("pipeline", lang)),
+         table_html([_t("stage", lang), count], report.pipeline)),
+    ]
+    body = "".join(f'<section id="{key}"><h2>{_e(_t(key, lang))}</h2>{chart}{table}</section>'
+                   for key, chart, table in sections)
+    title = f"{_t('title', lang)} {report.week}"
+    return (f'<!DOCTYPE html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
+            f"<title>{_e(title)}</title><style>{STYLE}</style></head><body><h1>{_e(title)}</h1>"
+            f"<p>{_e(_t('as_of', lang))} {_e(report.as_of)}</p><section id=\"headline\"><h2>"
+            f"{_e(_t('headline', lang))}</h2><div class=\"cards\">{cards}</div></section>{body}</body></html>")
+
+
+def write_report(con: duckdb.DuckDBPyConnection, out_path: Path, week: str, lang: str = "zh") -> Path:
+    """Write the report for `week` to `out_path` (atomically); ValueError for a bad week or language."""
+    if lang not in ("zh", "en"):
+        raise ValueError(f"unknown report language {lang!r}: use zh or en")
+    parse_week(week)
+    page = render_report(collect_report(con, week, lang), lang)
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_path.with_name(out_path.name + ".tmp")
+    tmp.write_text(page, "utf-8")
+    tmp.replace(out_path)
+    return out_path
