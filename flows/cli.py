@@ -110,8 +110,14 @@ def _print_summary(result: dict[str, Any], replica: bool) -> None:
         f"{summary.get('removal_candidates', 0)}"
     )
     console.print(f"Warehouse: {stages.warehouse_path(_warehouse())}")
-    for path in result["export"]:
-        console.print(f"Export: {path}")
+    exported = [Path(p) for p in result["export"]]
+    if exported:
+        shown = [p for p in exported if p.suffix in (".xlsx", ".html")]
+        console.print(
+            f"Export: {exported[0].parent}/ ({len(exported)} files: "
+            + ", ".join(p.name for p in shown)
+            + ", CSV and Parquet per sheet)"
+        )
 
 
 @app.command()
@@ -162,7 +168,7 @@ def run(
 
             facts_file = compliance_facts_csv(replica.world, stages.data_dir(_warehouse()) / "demo_facts.csv")
             stages.record_facts(_warehouse(), facts_file, "demo", as_of=day)
-            result["export"] = stages.export(_warehouse(), Path(result["export"][0]).parent, lang=lang)
+            result["export"] = stages.export(_warehouse(), export_dir, week=result["week"], lang=lang)["files"]
     finally:
         if replica:
             replica.stop()
@@ -366,15 +372,21 @@ def review_link(
 
 @app.command()
 def export(
-    out: Annotated[Path | None, typer.Option(help="Folder (default exports/<ISO week>).")] = None,
-    lang: Annotated[str, typer.Option(help="Headers: zh or en.")] = "zh",
+    week: Annotated[str | None, typer.Option(help="ISO week, e.g. 2026-W47 (default: the marts' as-of week).")] = None,
+    watchlist: Annotated[
+        Path | None,
+        typer.Option(help="CSV name,uscc of your group companies: the export covers exactly their records."),
+    ] = None,
+    lang: Annotated[str, typer.Option(help="Headers and labels: zh or en.")] = "zh",
+    out: Annotated[Path, typer.Option(help="Exports go to OUT/<ISO week>/.")] = Path("exports"),
 ) -> None:
-    """Write the export files (CSV, UTF-8 with BOM) from the current marts."""
-    from transforms.export import iso_week
-
-    folder = out or Path("exports") / iso_week(date.today())
-    for path in stages.export(_warehouse(), folder, lang=lang):
-        console.print(f"Wrote {path}")
+    """Write the weekly risk export: XLSX workbook, CSV (UTF-8 with BOM) and Parquet per sheet, HTML report."""
+    result = stages.export(_warehouse(), out, week=week, lang=lang, watchlist=watchlist)
+    console.print(
+        f"Export for {result['week']} in {result['dir']}: " + ", ".join(f"{k} {v}" for k, v in result["rows"].items())
+    )
+    for entry in result["unmatched"]:
+        err.print(f"watchlist {entry}: matched no record or licence", highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -37,7 +37,10 @@ def start_local_server(data_dir: Path, timeout: float = 120) -> tuple[subprocess
     log = (data_dir / "prefect-server.log").open("ab")
     server = subprocess.Popen(
         [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy())
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=os.environ.copy(),
+    )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -59,10 +62,12 @@ def deployments(warehouse: str | None) -> list:
 
     params = {"warehouse": warehouse}
     return [
-        weekly_monitoring.to_deployment(name="weekly", schedule=Cron(WEEKLY_CRON, timezone=TIMEZONE),
-                                        parameters=params),
-        weekly_monitoring.to_deployment(name="daily", schedule=Cron(DAILY_CRON, timezone=TIMEZONE),
-                                        parameters={**params, "export": False}),
+        weekly_monitoring.to_deployment(
+            name="weekly", schedule=Cron(WEEKLY_CRON, timezone=TIMEZONE), parameters=params
+        ),
+        weekly_monitoring.to_deployment(
+            name="daily", schedule=Cron(DAILY_CRON, timezone=TIMEZONE), parameters={**params, "export": False}
+        ),
     ]
 
 

@@ -54,9 +54,15 @@ def check_sources(sources: list[str] | None) -> list[str]:
     return list(sources)
 
 
-def crawl_source(source: str, run_dir: Path, replica_url: str | None = None, solver: str | None = None,
-                 spider_args: dict[str, str] | None = None, settings: dict[str, Any] | None = None,
-                 timeout: int = CRAWL_TIMEOUT_SECONDS) -> dict[str, Any]:
+def crawl_source(
+    source: str,
+    run_dir: Path,
+    replica_url: str | None = None,
+    solver: str | None = None,
+    spider_args: dict[str, str] | None = None,
+    settings: dict[str, Any] | None = None,
+    timeout: int = CRAWL_TIMEOUT_SECONDS,
+) -> dict[str, Any]:
     """Crawl one source in a subprocess (Twisted's reactor cannot restart in-process) and return its
     manifest. A crash or a timeout writes an *incomplete* manifest saying so, then raises CrawlError."""
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -73,18 +79,31 @@ def crawl_source(source: str, run_dir: Path, replica_url: str | None = None, sol
     started = datetime.now(UTC)
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
-        failure = None if done.returncode == 0 else (
-            f"crawl process exited {done.returncode}: {(done.stderr or '').strip().splitlines()[-1:] or ['']}")
+        failure = (
+            None
+            if done.returncode == 0
+            else (f"crawl process exited {done.returncode}: {(done.stderr or '').strip().splitlines()[-1:] or ['']}")
+        )
     except subprocess.TimeoutExpired:
         failure = f"crawl timed out after {timeout} s"
     if failure is None and folder.manifest(source).exists():
         return json.loads(folder.manifest(source).read_text("utf-8"))
     manifest = {
-        "run_id": folder.run_id, "source": source, "record_types": [], "base_url": replica_url,
+        "run_id": folder.run_id,
+        "source": source,
+        "record_types": [],
+        "base_url": replica_url,
         "started_at": started.isoformat(timespec="seconds"),
-        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"), "finish_reason": "crashed",
-        "pages_fetched": None, "pages_failed": None, "retries": None, "items": 0, "quarantined": 0,
-        "expected_rows": None, "complete": False, "incomplete_reasons": [failure or "no manifest written"],
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "finish_reason": "crashed",
+        "pages_fetched": None,
+        "pages_failed": None,
+        "retries": None,
+        "items": 0,
+        "quarantined": 0,
+        "expected_rows": None,
+        "complete": False,
+        "incomplete_reasons": [failure or "no manifest written"],
     }
     # Records a crashed crawl may have written are not trusted: remove them, keep the failure on record.
     for path in (folder.records(source), folder.quarantine(source)):
@@ -106,8 +125,9 @@ def load(warehouse: str | os.PathLike[str] | None, run_dir: Path) -> dict[str, A
     return result
 
 
-def transform(warehouse: str | os.PathLike[str] | None, as_of: date | None = None,
-              targets: list[str] | None = None) -> dict[str, Any]:
+def transform(
+    warehouse: str | os.PathLike[str] | None, as_of: date | None = None, targets: list[str] | None = None
+) -> dict[str, Any]:
     """Rebuild the models (one transaction, data tests included), then republish the snapshot."""
     from transforms.build import build
 
@@ -134,8 +154,9 @@ def publish(warehouse: str | os.PathLike[str] | None, run_dir: Path, as_of: date
     return {"load": asdict(loaded), "build": asdict(built)}
 
 
-def record_facts(warehouse: str | os.PathLike[str] | None, path: Path, recorded_by: str,
-                 as_of: date | None = None) -> dict[str, Any]:
+def record_facts(
+    warehouse: str | os.PathLike[str] | None, path: Path, recorded_by: str, as_of: date | None = None
+) -> dict[str, Any]:
     """Import compliance facts (whole file or nothing), then rebuild the models so the removal rules use them."""
     from warehouse.facts import import_facts
 
@@ -147,8 +168,9 @@ def record_facts(warehouse: str | os.PathLike[str] | None, path: Path, recorded_
     return {"imported": count, "build": transform(warehouse, as_of=as_of)}
 
 
-def ingest(warehouse: str | os.PathLike[str] | None, source: str, path: Path,
-           as_of: date | None = None) -> dict[str, Any]:
+def ingest(
+    warehouse: str | os.PathLike[str] | None, source: str, path: Path, as_of: date | None = None
+) -> dict[str, Any]:
     """Feed `source` from a file into a new run folder, then load it and rebuild (one transaction)."""
     from pipelines.ingest import ingest_file
 
@@ -157,8 +179,14 @@ def ingest(warehouse: str | os.PathLike[str] | None, source: str, path: Path,
     return {"manifest": manifest, **publish(warehouse, run_dir, as_of=as_of)}
 
 
-def judge_link(warehouse: str | os.PathLike[str] | None, reference: str, operator_id: str | None,
-               judgement: str, decided_by: str, note: str | None = None) -> dict[str, Any]:
+def judge_link(
+    warehouse: str | os.PathLike[str] | None,
+    reference: str,
+    operator_id: str | None,
+    judgement: str,
+    decided_by: str,
+    note: str | None = None,
+) -> dict[str, Any]:
     """Store an analyst's judgement on a link, then rebuild so it takes effect everywhere."""
     from warehouse.judgements import record_judgement
 
@@ -171,22 +199,45 @@ def judge_link(warehouse: str | os.PathLike[str] | None, reference: str, operato
     return {"record_id": record_id, "operator_id": operator, "judgement": judgement}
 
 
-def export(warehouse: str | os.PathLike[str] | None, out_dir: Path, lang: str = "zh") -> list[str]:
-    """Write the export from the published snapshot (what readers see), and log it in ops.audit."""
-    from transforms.export import export_csv
+def export(
+    warehouse: str | os.PathLike[str] | None,
+    out_root: Path,
+    week: str | None = None,
+    lang: str = "zh",
+    watchlist: Path | None = None,
+) -> dict[str, Any]:
+    """Write the week's export into out_root/<ISO week>/ from the published snapshot (what readers see):
+    the XLSX workbook, every table as CSV and Parquet, and the HTML monitoring report. Logged in ops.audit."""
+    from transforms.export import _as_of, export_week, iso_week
+    from transforms.report import write_report
     from warehouse.maintenance import audit
 
     con = connect(reader_path(warehouse), read_only=True)
     try:
-        files = [str(p) for p in export_csv(con, out_dir, lang=lang)]
+        week = week or iso_week(_as_of(con))
+        out_dir = Path(out_root) / week
+        result = export_week(con, out_dir, week, lang=lang, watchlist=watchlist)
+        report = write_report(con, out_dir / f"creditwatch-{week}.html", week, lang=lang)
     finally:
         con.close()
+    files = [str(p) for p in [*result.files, report]]
+    unmatched = [f"line {e.line}: {e.name or ''} {e.uscc or ''}".strip() for e in result.unmatched]
     con = connect(warehouse)
     try:
-        audit(con, "export", {"files": files, "lang": lang})
+        audit(
+            con,
+            "export",
+            {
+                "week": week,
+                "files": files,
+                "lang": lang,
+                "watchlist": str(watchlist) if watchlist else None,
+                "rows": result.row_counts,
+            },
+        )
     finally:
         con.close()
-    return files
+    return {"week": week, "dir": str(out_dir), "files": files, "unmatched": unmatched, "rows": result.row_counts}
 
 
 def top_risks(warehouse: str | os.PathLike[str] | None, limit: int = 20) -> list[dict[str, Any]]:
@@ -214,33 +265,41 @@ def summary(warehouse: str | os.PathLike[str] | None) -> dict[str, Any]:
     """Counts a person wants after a run: records per source, links by status, operators, flags."""
     con = connect(reader_path(warehouse), read_only=True)
     try:
+
         def rows(query: str) -> list[tuple]:
             return con.execute(query).fetchall()
 
         def table_exists(name: str) -> bool:
             schema, table = name.split(".")
-            return bool(rows(f"SELECT 1 FROM information_schema.tables WHERE table_schema='{schema}' "
-                             f"AND table_name='{table}'"))
+            return bool(
+                rows(f"SELECT 1 FROM information_schema.tables WHERE table_schema='{schema}' AND table_name='{table}'")
+            )
 
         out: dict[str, Any] = {
-            "records_by_source": dict(rows("SELECT source, count(*) FROM raw.records WHERE removed_at IS NULL "
-                                           "GROUP BY source ORDER BY source")),
-            "quarantined_last_run": rows("SELECT count(*) FROM raw.quarantine WHERE run_id = "
-                                         "(SELECT max(run_id) FROM ops.runs)")[0][0],
+            "records_by_source": dict(
+                rows(
+                    "SELECT source, count(*) FROM raw.records WHERE removed_at IS NULL GROUP BY source ORDER BY source"
+                )
+            ),
+            "quarantined_last_run": rows(
+                "SELECT count(*) FROM raw.quarantine WHERE run_id = (SELECT max(run_id) FROM ops.runs)"
+            )[0][0],
             "runs": rows("SELECT count(*) FROM ops.runs")[0][0],
         }
         if table_exists("core.record_links"):
             out["links_by_status"] = dict(rows("SELECT status, count(*) FROM core.record_links GROUP BY 1 ORDER BY 1"))
         if table_exists("marts.operator_risk"):
             out["open_records"] = rows("SELECT coalesce(sum(open_records), 0) FROM marts.operator_risk")[0][0]
-            out["operators_listed"] = rows("SELECT count(*) FROM marts.operator_risk "
-                                           "WHERE on_telecom_bad_list OR on_telecom_dishonest_list")[0][0]
+            out["operators_listed"] = rows(
+                "SELECT count(*) FROM marts.operator_risk WHERE on_telecom_bad_list OR on_telecom_dishonest_list"
+            )[0][0]
         if table_exists("marts.removal_candidates"):
             out["removal_candidates"] = rows("SELECT count(*) FROM marts.removal_candidates")[0][0]
         if table_exists("marts.operator_licences"):
             out["operators"] = rows("SELECT count(*) FROM marts.operator_licences")[0][0]
             out["licences_expiring_180d"] = rows(
-                "SELECT count(*) FROM marts.operator_licences WHERE days_to_expiry BETWEEN 0 AND 180")[0][0]
+                "SELECT count(*) FROM marts.operator_licences WHERE days_to_expiry BETWEEN 0 AND 180"
+            )[0][0]
         return out
     finally:
         con.close()

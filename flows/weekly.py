@@ -19,10 +19,10 @@ from transforms.export import iso_week
 
 
 @task(name="crawl", retries=2, retry_delay_seconds=[10, 60], task_run_name="crawl-{source}")
-def crawl_task(source: str, run_dir: str, replica_url: str | None, solver: str | None,
-               spider_args: dict[str, str] | None = None) -> dict[str, Any]:
-    return stages.crawl_source(source, Path(run_dir), replica_url=replica_url, solver=solver,
-                               spider_args=spider_args)
+def crawl_task(
+    source: str, run_dir: str, replica_url: str | None, solver: str | None, spider_args: dict[str, str] | None = None
+) -> dict[str, Any]:
+    return stages.crawl_source(source, Path(run_dir), replica_url=replica_url, solver=solver, spider_args=spider_args)
 
 
 @task(name="load-and-transform")
@@ -32,23 +32,29 @@ def publish_task(warehouse: str | None, run_dir: str, as_of: date | None) -> dic
 
 
 @task(name="export")
-def export_task(warehouse: str | None, out_dir: str, lang: str) -> list[str]:
-    return stages.export(warehouse, Path(out_dir), lang=lang)
+def export_task(warehouse: str | None, export_root: str, week: str, lang: str) -> dict[str, Any]:
+    return stages.export(warehouse, Path(export_root), week=week, lang=lang)
 
 
 @flow(name="weekly_monitoring", log_prints=False)
-def weekly_monitoring(sources: list[str] | None = None, warehouse: str | None = None,
-                      replica_url: str | None = None, solver: str | None = None,
-                      export_root: str = "exports", as_of: date | None = None, lang: str = "zh",
-                      spider_args: dict[str, dict[str, str]] | None = None, export: bool = True) -> dict[str, Any]:
+def weekly_monitoring(
+    sources: list[str] | None = None,
+    warehouse: str | None = None,
+    replica_url: str | None = None,
+    solver: str | None = None,
+    export_root: str = "exports",
+    as_of: date | None = None,
+    lang: str = "zh",
+    spider_args: dict[str, dict[str, str]] | None = None,
+    export: bool = True,
+) -> dict[str, Any]:
     """Crawl every source into a new run folder, load it, rebuild the marts and (unless `export` is
     False, as in the daily run) write this week's export to exports/<ISO week>/."""
     logger = get_run_logger()
     sources = stages.check_sources(sources)
     run_id = stages.new_run_id()
     run_dir = stages.data_dir(warehouse) / "runs" / run_id
-    futures = {s: crawl_task.submit(s, str(run_dir), replica_url, solver, (spider_args or {}).get(s))
-               for s in sources}
+    futures = {s: crawl_task.submit(s, str(run_dir), replica_url, solver, (spider_args or {}).get(s)) for s in sources}
     manifests, crashed = {}, {}
     for source, future in futures.items():
         try:
@@ -58,26 +64,48 @@ def weekly_monitoring(sources: list[str] | None = None, warehouse: str | None = 
             logger.error("crawl of %s failed: %s", source, error)
     published = publish_task(warehouse, str(run_dir), as_of)
     week = iso_week(as_of or date.today())
-    files = export_task(warehouse, str(Path(export_root) / week), lang) if export else []
+    exported = export_task(warehouse, export_root, week, lang) if export else {"files": []}
+    files = exported["files"]
     publish_artifacts(warehouse, run_id, week, manifests, crashed, files)
-    return {"run_id": run_id, "run_dir": str(run_dir), "manifests": manifests, "crashed": crashed,
-            "load": published["load"], "build": published["build"], "export": files, "week": week}
+    return {
+        "run_id": run_id,
+        "run_dir": str(run_dir),
+        "manifests": manifests,
+        "crashed": crashed,
+        "load": published["load"],
+        "build": published["build"],
+        "export": files,
+        "week": week,
+    }
 
 
-def publish_artifacts(warehouse: str | None, run_id: str, week: str, manifests: dict[str, Any],
-                      crashed: dict[str, str], files: list[str]) -> None:
+def publish_artifacts(
+    warehouse: str | None, run_id: str, week: str, manifests: dict[str, Any], crashed: dict[str, str], files: list[str]
+) -> None:
     """A markdown summary and a table of the riskiest operators, shown on the flow run in Prefect's UI."""
     summary = stages.summary(warehouse)
-    lines = [f"# creditwatch {week} — run {run_id}", "", "| source | records | quarantined | complete |",
-             "|---|---|---|---|"]
+    lines = [
+        f"# creditwatch {week} — run {run_id}",
+        "",
+        "| source | records | quarantined | complete |",
+        "|---|---|---|---|",
+    ]
     for source, m in manifests.items():
         state = "yes" if m["complete"] else "NO: " + "; ".join(m["incomplete_reasons"])[:200]
         lines.append(f"| {source} | {m['items']} | {m['quarantined']} | {state} |")
     lines += [f"| {source} | - | - | CRASHED: {why[:200]} |" for source, why in crashed.items()]
-    lines += ["", f"- open records on licensed operators: {summary.get('open_records', 0)}",
-              f"- operators on a telecom list: {summary.get('operators_listed', 0)}",
-              f"- removal candidates: {summary.get('removal_candidates', 0)}",
-              f"- links: {summary.get('links_by_status', {})}", "", *[f"- export: `{f}`" for f in files]]
+    lines += [
+        "",
+        f"- open records on licensed operators: {summary.get('open_records', 0)}",
+        f"- operators on a telecom list: {summary.get('operators_listed', 0)}",
+        f"- removal candidates: {summary.get('removal_candidates', 0)}",
+        f"- links: {summary.get('links_by_status', {})}",
+        "",
+        *[f"- export: `{f}`" for f in files],
+    ]
     create_markdown_artifact(key="weekly-summary", markdown="\n".join(lines), description=f"creditwatch {week}")
-    create_table_artifact(key="operator-risk", table=stages.top_risks(warehouse),
-                          description="Operators with open records, riskiest first")
+    create_table_artifact(
+        key="operator-risk",
+        table=stages.top_risks(warehouse),
+        description="Operators with open records, riskiest first",
+    )
