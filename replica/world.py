@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 REGIONS = {
@@ -234,6 +234,23 @@ class CourtDishonest:
     published_on: date
     epoch_added: int = 0
     epoch_removed: int | None = None
+
+
+CHINA = timezone(timedelta(hours=8))
+
+
+def render_date(day: date, style: str) -> str | int:
+    """A date as a record's `date_style` writes it: iso 2024-03-05, cn 2024年3月5日, slash 2024/3/5,
+    compact 20240305, or epoch_ms (Asia/Shanghai midnight, a number) — every form the registries use."""
+    if style == "cn":
+        return f"{day.year}年{day.month}月{day.day}日"
+    if style == "slash":
+        return f"{day.year}/{day.month}/{day.day}"
+    if style == "compact":
+        return f"{day:%Y%m%d}"
+    if style == "epoch_ms":
+        return int(datetime(day.year, day.month, day.day, tzinfo=CHINA).timestamp() * 1000)
+    return day.isoformat()
 
 
 def live_at(record: object, epoch: int) -> bool:

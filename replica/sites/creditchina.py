@@ -39,12 +39,12 @@ import time
 import unicodedata
 import weakref
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 from decimal import Decimal
 
 from replica.server import Replica, Request, Response
 from replica.sites.captcha import new_code, png_noise
-from replica.world import Penalty, World
+from replica.world import Penalty, World, render_date
 
 HOST = "public.creditchina.gov.cn"
 API = "/private-api"
@@ -53,7 +53,6 @@ CAPTCHA_LENGTH = 4
 VERIFIED_TTL_SECONDS = 300  # "a successful check is valid for about 5 minutes" (§1.5)
 PENALTY_TYPE = "行政处罚"
 TABLE_NEW = "credit_xyzx_fr_xzcf_new"
-CHINA = timezone(timedelta(hours=8))
 REFUSED = {"status": 40001, "message": "请刷新后重试！", "data": None}
 LABELS = {
     "cf_wsh": "行政处罚决定书文号", "cf_cfmc": "处罚名称", "cf_xdr_mc": "行政相对人名称",
@@ -80,19 +79,6 @@ def _state(replica: Replica) -> SiteState:
 
 
 # -- rendering ------------------------------------------------------------------------------------
-def render_date(day: date, style: str) -> str | int:
-    """A date as a record's `date_style` writes it (iso, cn, slash, compact, epoch_ms)."""
-    if style == "cn":
-        return f"{day.year}年{day.month}月{day.day}日"
-    if style == "slash":
-        return f"{day.year}/{day.month}/{day.day}"
-    if style == "compact":
-        return f"{day:%Y%m%d}"
-    if style == "epoch_ms":
-        return int(datetime(day.year, day.month, day.day, tzinfo=CHINA).timestamp() * 1000)
-    return day.isoformat()
-
-
 def impossible_date(day: date, style: str) -> str:
     """30 February of the record's year, in its style (epoch milliseconds cannot be impossible: iso)."""
     return {"cn": f"{day.year}年2月30日", "slash": f"{day.year}/2/30", "compact": f"{day.year}0230"}.get(

@@ -51,11 +51,18 @@ import math
 import time
 import weakref
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 from replica.server import Replica, Request, Response
-from replica.world import REGION_CITY, REGIONS, AbnormalListing, Penalty, SeriousIllegalListing, World
+from replica.world import (
+    REGION_CITY,
+    REGIONS,
+    AbnormalListing,
+    Penalty,
+    SeriousIllegalListing,
+    World,
+    render_date,
+)
 
 HOST = "app.gsxt.gov.cn"
 SEARCH_PAGE_SIZE = 10
@@ -65,7 +72,6 @@ MAX_SEARCH_PAGES = 400
 PRIPID_PREFIX = "D91EFFF2D70336001A2F"  # shape of a pripid seen in code (registries.md §2.2 source)
 SECTIONS = ("entBusExcep", "illInfo", "punishmentdetail")
 GBK_NODES = {"440000", "510000"}
-CHINA = timezone(timedelta(hours=8))
 CITY_NODE = {REGION_CITY[region]: code for region, (_abbr, code, _bureau) in REGIONS.items()}
 SOURCE = "gsxt_records"
 
@@ -139,18 +145,6 @@ def site_malformed(world: World) -> dict[str, str]:
 
 
 # -- rendering one record, field for field ----------------------------------------------------------
-
-def render_date(day: date, style: str) -> str | int:
-    if style == "cn":
-        return f"{day.year}年{day.month}月{day.day}日"
-    if style == "slash":
-        return f"{day.year}/{day.month}/{day.day}"
-    if style == "compact":
-        return f"{day:%Y%m%d}"
-    if style == "epoch_ms":
-        return int(datetime(day.year, day.month, day.day, tzinfo=CHINA).timestamp() * 1000)
-    return day.isoformat()
-
 
 def _amount(penalty: Penalty) -> str:
     if penalty.fine_yuan is None:
