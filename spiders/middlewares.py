@@ -7,6 +7,7 @@ import asyncio
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import get_retry_request
+from scrapy.extensions.httpcache import DummyPolicy
 from scrapy.http import Response
 
 
@@ -36,3 +37,12 @@ class RetryAfterMiddleware:
         await asyncio.sleep(wait)
         retry = get_retry_request(request, spider=self.crawler.spider, reason="429 Retry-After")
         return retry if retry is not None else response
+
+
+class DetailPageCachePolicy(DummyPolicy):
+    """Cache detail pages only (a request with meta `detail_page`): a licence's annual report or a case's
+    detail changes rarely, so a rerun within HTTPCACHE_EXPIRATION_SECS need not ask the site again.
+    Listing and search pages are never cached: they are how new records and removals are seen."""
+
+    def should_cache_request(self, request: Request) -> bool:
+        return bool(request.meta.get("detail_page")) and super().should_cache_request(request)

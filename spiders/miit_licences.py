@@ -100,7 +100,7 @@ class MiitLicencesSpider(RegistrySpider):
         for row in rows:
             yield FormRequest(self.url("/dxxzsp/corpinfo/getreporty"), formdata={"num": row["lic_id"]},
                               callback=self.parse_licence, errback=self.on_error,
-                              meta={"cookiejar": response.meta["cookiejar"], "row": row})
+                              meta={"cookiejar": response.meta["cookiejar"], "row": row, "detail_page": True})
 
     def parse_licence(self, response: Response) -> Iterator[Any]:
         report = self.load_json(response)

@@ -48,7 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.source not in spiders:
         print(f"error: unknown source {args.source!r}; known: {', '.join(spiders)}", file=sys.stderr)
         return 2
-    overrides: dict[str, object] = {"CREDITWATCH_RUN_DIR": str(args.run_dir)}
+    # data/runs/<run_id> → data/httpcache: detail pages cached across runs, beside the warehouse.
+    overrides: dict[str, object] = {"CREDITWATCH_RUN_DIR": str(args.run_dir),
+                                    "HTTPCACHE_DIR": str(args.run_dir.resolve().parent.parent / "httpcache")}
     if args.replica_url:
         overrides["CREDITWATCH_REPLICA_URL"] = args.replica_url
     if args.solver:

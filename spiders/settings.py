@@ -38,6 +38,10 @@ LIVE: dict[str, Any] = {
         "pipelines.run_folder.ManifestExtension": 900,
     },
     "COOKIES_ENABLED": True,
+    # Detail pages only (spiders/middlewares.DetailPageCachePolicy), for a day, in data/httpcache (spiders/run.py).
+    "HTTPCACHE_ENABLED": True,
+    "HTTPCACHE_POLICY": "spiders.middlewares.DetailPageCachePolicy",
+    "HTTPCACHE_EXPIRATION_SECS": 86400,
     "TELNETCONSOLE_ENABLED": False,
     "REMOTE_CONTROL_ENABLED": False,
     "LOG_LEVEL": "WARNING",
@@ -56,6 +60,7 @@ REPLICA: dict[str, Any] = {
     "DOWNLOAD_TIMEOUT": 2,
     "CREDITWATCH_CAPTCHA_SOLVER": "replica",
     "CREDITWATCH_RETRY_AFTER_CAP": 2,
+    "HTTPCACHE_ENABLED": False,  # the replica's answers are the test: never replay old ones
 }
 
 
