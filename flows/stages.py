@@ -61,6 +61,7 @@ def crawl_source(
     solver: str | None = None,
     spider_args: dict[str, str] | None = None,
     settings: dict[str, Any] | None = None,
+    politeness: str | None = None,
     timeout: int = CRAWL_TIMEOUT_SECONDS,
 ) -> dict[str, Any]:
     """Crawl one source in a subprocess (Twisted's reactor cannot restart in-process) and return its
@@ -71,6 +72,8 @@ def crawl_source(
         command += ["--replica-url", replica_url]
     if solver:
         command += ["--solver", solver]
+    if politeness:
+        command += ["--politeness", politeness]
     for key, value in (spider_args or {}).items():
         command += ["--arg", f"{key}={value}"]
     for key, value in (settings or {}).items():

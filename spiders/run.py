@@ -40,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-dir", required=True, type=Path)
     parser.add_argument("--replica-url", help="crawl the registry replica at this URL instead of the live site")
     parser.add_argument("--solver", choices=["none", "prompt", "replica"], help="captcha solver")
+    parser.add_argument("--politeness", choices=["live", "off"],
+                        help="request pacing: live defaults, or off (default: off on the replica, live elsewhere)")
     parser.add_argument("--arg", action="append", default=[], help="spider argument KEY=VALUE")
     parser.add_argument("--set", action="append", default=[], help="Scrapy setting KEY=VALUE (JSON values)")
     args = parser.parse_args(argv)
@@ -56,7 +58,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.solver:
         overrides["CREDITWATCH_CAPTCHA_SOLVER"] = args.solver
     overrides.update(parse_pairs(args.set, "--set"))
-    settings = build("replica" if args.replica_url else "live", overrides)
+    profile = {"live": "live", "off": "replica"}[args.politeness] if args.politeness else (
+        "replica" if args.replica_url else "live")
+    if profile == "live" and args.replica_url:
+        overrides.setdefault("CREDITWATCH_CAPTCHA_SOLVER", "replica")  # live pacing, measured on the replica
+    settings = build(profile, overrides)
     spider_args = {k: str(v) for k, v in parse_pairs(args.arg, "--arg").items()}
 
     logging.getLogger("scrapy").setLevel(settings.get("LOG_LEVEL", "WARNING"))
