@@ -44,6 +44,18 @@ def _global(
     STATE["debug"] = debug
 
 
+BROWSER_HELP = (
+    "Send every request through a real Chromium session (the system browser; needs the "
+    "browser extra). Same as CREDITWATCH_BROWSER=1."
+)
+
+
+def _use_browser(browser: bool) -> None:
+    # Crawls run in subprocesses (spiders/run.py), which read this from their environment.
+    if browser:
+        os.environ["CREDITWATCH_BROWSER"] = "1"
+
+
 def _warehouse() -> str | None:
     return STATE["warehouse"]
 
@@ -138,8 +150,10 @@ def run(
     replica_week: Annotated[
         int, typer.Option(help="With --demo: the week of the replica's world to serve (1 = a week later).")
     ] = 0,
+    browser: Annotated[bool, typer.Option("--browser", help=BROWSER_HELP)] = False,
 ) -> None:
     """Run the whole pipeline: crawl → load → link → transform → export, as the weekly flow."""
+    _use_browser(browser)
     sources = stages.check_sources(source)
     day = date.fromisoformat(as_of) if as_of else None
     from flows import prefect_env
@@ -184,8 +198,10 @@ def crawl(
     replica_url: Annotated[str | None, typer.Option(help="Crawl the registry replica at this URL.")] = None,
     solver: Annotated[str | None, typer.Option(help="Captcha solver: none, prompt or replica.")] = None,
     run_dir: Annotated[Path | None, typer.Option(help="Run folder (default: a new one under data/runs).")] = None,
+    browser: Annotated[bool, typer.Option("--browser", help=BROWSER_HELP)] = False,
 ) -> None:
     """Crawl sources into a run folder (not loaded; see `creditwatch load`)."""
+    _use_browser(browser)
     sources = stages.check_sources(sources)
     folder = run_dir or stages.data_dir(_warehouse()) / "runs" / stages.new_run_id()
     failed = False

@@ -62,6 +62,7 @@ def crawl_source(
     spider_args: dict[str, str] | None = None,
     settings: dict[str, Any] | None = None,
     politeness: str | None = None,
+    browser: bool = False,
     timeout: int = CRAWL_TIMEOUT_SECONDS,
 ) -> dict[str, Any]:
     """Crawl one source in a subprocess (Twisted's reactor cannot restart in-process) and return its
@@ -74,6 +75,8 @@ def crawl_source(
         command += ["--solver", solver]
     if politeness:
         command += ["--politeness", politeness]
+    if browser:
+        command += ["--browser"]
     for key, value in (spider_args or {}).items():
         command += ["--arg", f"{key}={value}"]
     for key, value in (settings or {}).items():

@@ -183,6 +183,8 @@ class ManifestExtension:
             "quarantined": stats.get_value("creditwatch/quarantined", 0),
             "duplicates_dropped": stats.get_value("item_dropped_count", 0),
             "expected_rows": spider.expected_rows(),
+            # Fetched through a real browser session (scrapy-playwright), or plain HTTP.
+            "browser_session": "scrapy_playwright" in str(self.crawler.settings.getdict("DOWNLOAD_HANDLERS")),
             "complete": complete,
             "incomplete_reasons": reasons,
         }

@@ -6,7 +6,9 @@ A spider module only says where to go, how to page and how to read one record.
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -91,7 +93,7 @@ class RegistrySpider(scrapy.Spider):
             self.blocked(response.url, challenge)
             return None
         try:
-            return json.loads(response.text)
+            return json.loads(browser_json_text(response))
         except (ValueError, AttributeError):
             self.retry_or_fail(response.request, f"malformed JSON body ({len(response.body)} bytes)")
             return None
@@ -192,6 +194,17 @@ CHALLENGE_STATUSES = {403: "HTTP 403 (access denied)", 412: "HTTP 412 firewall c
                       521: "HTTP 521 firewall challenge (加速乐 __jsl_clearance)"}
 CHALLENGE_MARKERS = (("$_ts", "瑞数 JS challenge page"), ("__jsl_clearance", "加速乐 JS challenge page"),
                      ("请刷新后重试", "session refused (请刷新后重试)"), ("geetest", "slide captcha (geetest)"))
+
+
+def browser_json_text(response: Response) -> str:
+    """The JSON text of a response. Fetched through a browser page (scrapy-playwright), a JSON answer arrives
+    as the page Chromium renders around it, <html>…<pre>{json}</pre>…; take the JSON back out of it."""
+    text = response.text
+    if response.meta.get("playwright") and text.lstrip().startswith("<"):
+        pre = re.search(r"<pre[^>]*>(.*?)</pre>", text, re.S)
+        if pre is not None:
+            return html.unescape(pre.group(1))
+    return text
 
 
 def challenge_reason(response: Response) -> str | None:

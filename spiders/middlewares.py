@@ -46,3 +46,16 @@ class DetailPageCachePolicy(DummyPolicy):
 
     def should_cache_request(self, request: Request) -> bool:
         return bool(request.meta.get("detail_page")) and super().should_cache_request(request)
+
+
+class BrowserSessionMiddleware:
+    """Send every request through a real browser page (scrapy-playwright, the optional `browser` extra), for
+    sites that only answer a browser session. Enabled by spiders.settings.browser_settings(); it marks
+    requests, the scrapy-playwright download handler does the rest. It solves nothing: a captcha or a
+    challenge the browser cannot pass still ends the source incomplete."""
+
+    def process_request(self, request: Request) -> None:
+        request.meta.setdefault("playwright", True)
+        # One browser context per cookie jar: a captcha is bound to the session that asked for it.
+        if "cookiejar" in request.meta:
+            request.meta.setdefault("playwright_context", f"jar-{request.meta['cookiejar']}")

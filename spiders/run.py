@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -40,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-dir", required=True, type=Path)
     parser.add_argument("--replica-url", help="crawl the registry replica at this URL instead of the live site")
     parser.add_argument("--solver", choices=["none", "prompt", "replica"], help="captcha solver")
+    parser.add_argument("--browser", action="store_true",
+                        help="send every request through a real Chromium session (needs the browser extra)")
     parser.add_argument("--politeness", choices=["live", "off"],
                         help="request pacing: live defaults, or off (default: off on the replica, live elsewhere)")
     parser.add_argument("--arg", action="append", default=[], help="spider argument KEY=VALUE")
@@ -62,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         "replica" if args.replica_url else "live")
     if profile == "live" and args.replica_url:
         overrides.setdefault("CREDITWATCH_CAPTCHA_SOLVER", "replica")  # live pacing, measured on the replica
-    settings = build(profile, overrides)
+    settings = build(profile, overrides, browser=args.browser or os.environ.get("CREDITWATCH_BROWSER") == "1")
     spider_args = {k: str(v) for k, v in parse_pairs(args.arg, "--arg").items()}
 
     logging.getLogger("scrapy").setLevel(settings.get("LOG_LEVEL", "WARNING"))

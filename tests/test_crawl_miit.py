@@ -35,6 +35,7 @@ def test_every_licence_once_and_the_malformed_one_quarantined(crawled: RunFolder
 def test_manifest_says_complete_and_counts_the_faults(crawled: RunFolder, replica: Replica) -> None:
     manifest = json.loads(crawled.manifest("miit_licences").read_text("utf-8"))
     assert manifest["complete"], manifest["incomplete_reasons"]
+    assert manifest["browser_session"] is False
     assert manifest["items"] + manifest["quarantined"] == len(replica.world.licences())
     assert manifest["retries"] > 0  # the replica injected faults and the crawl recovered from them
 
