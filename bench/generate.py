@@ -22,9 +22,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
+import os
 import time
 import zlib
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -541,42 +544,63 @@ def week_rows(seed: int, total: int, week: int) -> tuple[np.ndarray, np.ndarray]
     return np.concatenate([kept, added]), np.concatenate([revision, np.zeros(len(added), dtype=np.int64)])
 
 
-def write_run(world: World, out: Path, week: int) -> Path:
-    """One run folder for `week` (1 = full crawl, 2 = next week's); returns its path."""
-    run_id, today = (WEEK1_RUN, AS_OF - timedelta(days=7)) if week == 1 else (WEEK2_RUN, AS_OF)
+def week_day(week: int) -> tuple[str, date]:
+    return (WEEK1_RUN, AS_OF - timedelta(days=7)) if week == 1 else (WEEK2_RUN, AS_OF)
+
+
+def sources(scale: Scale) -> dict[str, list[tuple[str, int]]]:
+    """Record types and sizes per source, largest source first (so parallel workers finish together)."""
+    by_source: dict[str, list[tuple[str, int]]] = {}
+    for (source, record_type), size in family_sizes(scale).items():
+        by_source.setdefault(source, []).append((record_type, size))
+    return dict(sorted(by_source.items(), key=lambda kv: -sum(size for _, size in kv[1])))
+
+
+def write_source(world: World, out: Path, week: int, source: str) -> int:
+    """`<source>.parquet`, its empty quarantine file and, last, its manifest, for `week` (1 = the full
+    crawl, 2 = next week's); returns the rows written."""
+    run_id, today = week_day(week)
     fetched_at = f"{today.isoformat()}T06:00:00+00:00"
     folder = RunFolder(out / run_id)
     folder.path.mkdir(parents=True, exist_ok=True)
-    by_source: dict[str, list[tuple[str, int]]] = {}
-    for (source, record_type), size in family_sizes(world.scale).items():
-        by_source.setdefault(source, []).append((record_type, size))
-    for source, families in by_source.items():
-        count = 0
-        tmp = folder.records(source).with_name(folder.records(source).name + ".tmp")
-        with pq.ParquetWriter(tmp, RECORD_SCHEMA) as writer:
-            for record_type, size in families:
-                rows, revision = week_rows(world.seed, size, week)
-                if record_type == "licence" and week == 2:  # licences change or go; none are added
-                    keep = rows < size
-                    rows, revision = rows[keep], revision[keep]
-                for start in range(0, len(rows), CHUNK):
-                    part, rev = rows[start:start + CHUNK], revision[start:start + CHUNK]
-                    batch = MAKERS[(source, record_type)](world, part, rev, today)
-                    writer.write_table(render(world.seed, source, record_type, batch, rev, fetched_at))
-                    count += len(part)
-        tmp.replace(folder.records(source))
-        pq.write_table(pa.Table.from_pylist([], schema=QUARANTINE_SCHEMA), folder.quarantine(source))
-        manifest = {"run_id": run_id, "source": source, "record_types": [t for t, _ in families],
-                    "base_url": "http://replica", "started_at": fetched_at, "finished_at": fetched_at,
-                    "finish_reason": "finished", "pages_fetched": count // 10 + 1, "pages_failed": 0, "retries": 0,
-                    "items": count, "quarantined": 0, "duplicates_dropped": 0, "expected_rows": count,
-                    "complete": True, "incomplete_reasons": [], "synthetic": "bench.generate"}
-        folder.manifest(source).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), "utf-8")
-    return folder.path
+    families = sources(world.scale)[source]
+    count = 0
+    tmp = folder.records(source).with_name(folder.records(source).name + ".tmp")
+    with pq.ParquetWriter(tmp, RECORD_SCHEMA) as writer:
+        for record_type, size in families:
+            rows, revision = week_rows(world.seed, size, week)
+            if record_type == "licence" and week == 2:  # licences change or go; none are added
+                keep = rows < size
+                rows, revision = rows[keep], revision[keep]
+            for start in range(0, len(rows), CHUNK):
+                part, rev = rows[start:start + CHUNK], revision[start:start + CHUNK]
+                batch = MAKERS[(source, record_type)](world, part, rev, today)
+                writer.write_table(render(world.seed, source, record_type, batch, rev, fetched_at))
+                count += len(part)
+    tmp.replace(folder.records(source))
+    pq.write_table(pa.Table.from_pylist([], schema=QUARANTINE_SCHEMA), folder.quarantine(source))
+    manifest = {"run_id": run_id, "source": source, "record_types": [t for t, _ in families],
+                "base_url": "http://replica", "started_at": fetched_at, "finished_at": fetched_at,
+                "finish_reason": "finished", "pages_fetched": count // 10 + 1, "pages_failed": 0, "retries": 0,
+                "items": count, "quarantined": 0, "duplicates_dropped": 0, "expected_rows": count,
+                "complete": True, "incomplete_reasons": [], "synthetic": "bench.generate"}
+    folder.manifest(source).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), "utf-8")
+    return count
 
 
-def generate(out: Path, scale: str | Scale = "small", seed: int = SEED) -> tuple[Path, Path]:
-    """Write week 1 (full) and week 2 (5 % changed) run folders under `out`; returns both paths."""
+_FORKED: World | None = None  # the world a forked worker inherits (copy-on-write, never pickled)
+
+
+def _write_forked(out: Path, week: int, source: str) -> int:
+    assert _FORKED is not None
+    return write_source(_FORKED, out, week, source)
+
+
+def generate(out: Path, scale: str | Scale = "small", seed: int = SEED,
+             workers: int | None = None) -> tuple[Path, Path]:
+    """Write week 1 (full) and week 2 (5 % changed) run folders under `out`; returns both paths.
+    Sources × weeks are written by `workers` forked processes (default: one per core)."""
+    global _FORKED
     if isinstance(scale, str):
         if scale not in SCALES:
             raise GenerateError(f"unknown scale {scale!r}: use one of {', '.join(SCALES)}")
@@ -584,7 +608,20 @@ def generate(out: Path, scale: str | Scale = "small", seed: int = SEED) -> tuple
     if scale.operators < 10 or scale.records < scale.operators:
         raise GenerateError(f"scale {scale}: need at least 10 operators and as many records as operators")
     world = make_world(scale, seed)
-    return write_run(world, out, 1), write_run(world, out, 2)
+    tasks = [(week, source) for source in sources(scale) for week in (1, 2)]
+    workers = workers or os.cpu_count() or 1
+    if workers == 1 or scale.records < 200_000:
+        for week, source in tasks:
+            write_source(world, out, week, source)
+    else:
+        _FORKED = world
+        try:
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(workers, mp_context=context) as pool:
+                list(pool.map(_write_forked, [out] * len(tasks), *zip(*tasks, strict=True)))
+        finally:
+            _FORKED = None
+    return out / week_day(1)[0], out / week_day(2)[0]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -592,9 +629,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--scale", choices=sorted(SCALES), default="small")
     parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--workers", type=int, help="processes writing sources in parallel (default: cores)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    week1, week2 = generate(args.out, args.scale, args.seed)
+    week1, week2 = generate(args.out, args.scale, args.seed, args.workers)
     rows = sum(pq.ParquetFile(p).metadata.num_rows for p in week1.glob("*.parquet") if "quarantine" not in p.name)
     print(f"{rows:,} records in {week1} and next week's in {week2}: {time.perf_counter() - started:.1f} s")
 
