@@ -122,13 +122,21 @@ def _load_source(
             FROM incoming WHERE is_new OR is_changed""",
             args,
         )
+        # Only a changed record rewrites its (large) content; an unchanged one just moves last_seen on.
         con.execute(
             """
             UPDATE raw.records r SET
                 url = i.url, content_hash = i.content_hash, raw_json = i.raw_json, fields_json = i.fields_json,
-                version = CASE WHEN i.is_changed THEN i.old_version + 1 ELSE r.version END,
+                version = i.old_version + 1,
                 last_seen_at = $2, last_run_id = $1, removed_at = NULL, removed_run_id = NULL
-            FROM incoming i WHERE r.record_id = i.record_id AND NOT i.is_new""",
+            FROM incoming i WHERE r.record_id = i.record_id AND i.is_changed""",
+            args,
+        )
+        con.execute(
+            """
+            UPDATE raw.records r SET url = i.url, last_seen_at = $2, last_run_id = $1,
+                removed_at = NULL, removed_run_id = NULL
+            FROM incoming i WHERE r.record_id = i.record_id AND NOT i.is_new AND NOT i.is_changed""",
             args,
         )
         new, changed = con.execute(

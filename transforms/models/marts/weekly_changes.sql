@@ -1,7 +1,8 @@
--- weekly_changes -- 本周变化: records new, changed or removed in the seven days up to the as-of date,
--- with the operator each is linked to (NULL when it belongs to none).
+-- weekly_changes -- 本周变化: records new, changed or removed in the seven days up to the as-of date
+-- (calendar days as-of − 6 … as-of, so last Monday's 06:00 run belongs to last week), with the operator
+-- each is linked to (NULL when it belongs to none).
 WITH window_ AS (
-    SELECT getvariable('as_of') - INTERVAL 7 DAY AS since, getvariable('as_of') + INTERVAL 1 DAY AS until
+    SELECT getvariable('as_of') - INTERVAL 6 DAY AS since, getvariable('as_of') + INTERVAL 1 DAY AS until
 ),
 changes AS (
     SELECT record_id, 'new' AS change, first_seen_at AS changed_at FROM core.credit_records, window_
