@@ -383,7 +383,7 @@ def machine() -> dict[str, str]:
         "nproc": str(os.cpu_count()), "cpu": cpu, "memory": memory, "os": platform.platform(),
         "python": platform.python_version(), "duckdb": duckdb.__version__, "pyarrow": pyarrow.__version__,
         "pandas": pandas.__version__,
-        "duckdb memory_limit": os.environ.get("CREDITWATCH_MEMORY_LIMIT", "4GB (warehouse/db.py default)"),
+        "duckdb memory_limit": _memory_limit(),
     }
 
 
@@ -423,6 +423,12 @@ def report(measures: list[Measure], scale: str, repeat: int, command: str, elaps
     if notes:
         parts += ["", "Details:", "", *notes]
     return "\n".join(parts) + "\n"
+
+
+def _memory_limit() -> str:
+    from warehouse.db import MEMORY_LIMIT
+
+    return MEMORY_LIMIT + ("" if os.environ.get("CREDITWATCH_MEMORY_LIMIT") else " (warehouse/db.py default)")
 
 
 def main(argv: list[str] | None = None) -> int:
