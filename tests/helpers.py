@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 
 from pipelines.items import record_id
 from pipelines.run_folder import QUARANTINE_SCHEMA, RECORD_SCHEMA, RunFolder, to_json
+from replica.server import Faults
 
 
 def licence_fields(n: int, name: str | None = None, expires: str = "2027-06-30") -> dict[str, Any]:
@@ -41,3 +42,17 @@ def write_run(root: Path, run_id: str, source: str, records: dict[str, dict[str,
                 "expected_rows": len(rows)}
     folder.manifest(source).write_text(json.dumps(manifest), "utf-8")
     return folder.path
+
+
+def only_fault(fault: str | None) -> Faults:
+    """The replica's faults all off, except `fault` on every first attempt."""
+    faults = Faults.none()
+    if fault:
+        setattr(faults, fault, 1.0)
+    return faults
+
+
+def assert_incomplete_because(manifest: dict[str, Any], expected: str) -> None:
+    """The source ended incomplete, and one of its reasons says `expected`."""
+    assert manifest["complete"] is False
+    assert any(expected in reason for reason in manifest["incomplete_reasons"]), manifest["incomplete_reasons"]

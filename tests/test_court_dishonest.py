@@ -19,6 +19,7 @@ from replica.server import Faults, Replica
 from replica.sites.zxgk import court_masked
 from replica.world import World
 from spiders.court_dishonest import CourtDishonestSpider, refused, split_card_num
+from tests.helpers import assert_incomplete_because, only_fault
 
 SOURCE = "court_dishonest"
 FIXTURES = Path(__file__).parent / "fixtures" / "zxgk"
@@ -118,12 +119,9 @@ def test_the_firewall_412_without_its_cookie_blocks_the_source(world: World, tmp
 @pytest.mark.parametrize(("fault", "expected"), [("challenge", "blocked"), ("layout_drift", "layout changed")])
 def test_challenge_pages_and_layout_drift_end_the_source_incomplete(world: World, tmp_path: Path, fault: str,
                                                                      expected: str) -> None:
-    faults = Faults.none()
-    setattr(faults, fault, 1.0)
-    with Replica(world, faults) as replica:
+    with Replica(world, only_fault(fault)) as replica:
         manifest = crawl(replica, tmp_path / "run")
-    assert manifest["complete"] is False
-    assert any(expected in reason for reason in manifest["incomplete_reasons"]), manifest["incomplete_reasons"]
+    assert_incomplete_because(manifest, expected)
 
 
 def test_staging_types_the_cases(crawled, tmp_path: Path) -> None:

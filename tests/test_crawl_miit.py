@@ -12,6 +12,7 @@ from flows.stages import CrawlError, crawl_source
 from pipelines.run_folder import RunFolder
 from replica.server import Replica
 from replica.world import World
+from tests.helpers import assert_incomplete_because, only_fault
 
 
 @pytest.fixture(scope="module")
@@ -89,11 +90,6 @@ def test_a_crashing_crawl_leaves_an_incomplete_manifest(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("fault", "expected"), [("challenge", "blocked"), ("layout_drift", "layout changed")])
 def test_firewall_pages_and_layout_drift_end_the_source_incomplete(world: World, tmp_path: Path, fault: str,
                                                                     expected: str) -> None:
-    from replica.server import Faults
-
-    faults = Faults.none()
-    setattr(faults, fault, 1.0)
-    with Replica(world, faults) as replica:
+    with Replica(world, only_fault(fault)) as replica:
         manifest = crawl_source("miit_licences", tmp_path / "run", replica_url=replica.base_url, solver="replica")
-    assert manifest["complete"] is False
-    assert any(expected in reason for reason in manifest["incomplete_reasons"]), manifest["incomplete_reasons"]
+    assert_incomplete_because(manifest, expected)

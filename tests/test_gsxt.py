@@ -26,6 +26,7 @@ from replica.server import Faults, Replica
 from replica.sites import gsxt
 from replica.world import World
 from spiders.gsxt_records import GsxtRecordsSpider, listing_key, strip_markup
+from tests.helpers import assert_incomplete_because, only_fault
 from transforms.build import build
 from warehouse.db import connect
 from warehouse.load import load_run
@@ -128,12 +129,8 @@ def test_epoch_one_removals_are_changes_and_penalties_come_and_go(runs: dict, wo
 ])
 def test_firewalls_and_layout_drift_end_the_source_incomplete(world: World, tmp_path: Path, fault: str | None,
                                                                granted: bool, expected: str) -> None:
-    faults = Faults.none()
-    if fault:
-        setattr(faults, fault, 1.0)
-    manifest = _crawl(world, tmp_path / "run", faults=faults, granted=granted)
-    assert manifest["complete"] is False
-    assert any(expected in reason for reason in manifest["incomplete_reasons"]), manifest["incomplete_reasons"]
+    manifest = _crawl(world, tmp_path / "run", faults=only_fault(fault), granted=granted)
+    assert_incomplete_because(manifest, expected)
     if fault is None:
         assert manifest["items"] == 0
 

@@ -63,21 +63,8 @@ ROWS = [
         "",
     ],
     ["某公司", "", "", "", "京通管罚〔2026〕22号", "", "罚款", "", "1", "2026-02-30", "北京市通信管理局", ""],
-    [
-        "北京劣迹科技有限公司",
-        LISTED_BAD,
-        "",
-        "",
-        "京通管罚〔2026〕20号",
-        "未履行安全义务",
-        "罚款",
-        "罚款0.5万元",
-        "0.5",
-        "2026年5月1日",
-        "北京市通信管理局",
-        "repeated row",
-    ],
 ]
+ROWS.append([*ROWS[0][:-1], "repeated row"])  # the same decision twice: one record
 
 
 def write_csv(path: Path, encoding: str = "utf-8-sig") -> Path:

@@ -19,6 +19,7 @@ from pipelines.run_folder import RunFolder
 from replica.server import Faults, Replica
 from replica.world import World
 from spiders.miit_telecom_lists import MiitTelecomListsSpider, list_kind, notice_id, table_rows
+from tests.helpers import assert_incomplete_because, only_fault
 
 SOURCE = "miit_telecom_lists"
 FIXTURES = Path(__file__).parent / "fixtures" / "miit_notices"
@@ -112,12 +113,9 @@ def test_truncated_pages_are_fetched_again_not_read_as_short(world: World, tmp_p
 @pytest.mark.parametrize(("fault", "expected"), [("challenge", "blocked"), ("layout_drift", "layout changed")])
 def test_firewall_pages_and_a_redesign_end_the_source_incomplete(world: World, tmp_path: Path, fault: str,
                                                                   expected: str) -> None:
-    faults = Faults.none()
-    setattr(faults, fault, 1.0)
-    with Replica(world, faults) as replica:
+    with Replica(world, only_fault(fault)) as replica:
         manifest = crawl(replica, tmp_path / "run")
-    assert manifest["complete"] is False
-    assert any(expected in reason for reason in manifest["incomplete_reasons"]), manifest["incomplete_reasons"]
+    assert_incomplete_because(manifest, expected)
 
 
 def test_staging_types_the_entries(crawled, tmp_path: Path) -> None:
