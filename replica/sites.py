@@ -11,8 +11,8 @@ and optionally
   - `not_found(replica, request) -> Response`: how the real site answers a path it does not serve;
   - `browser_session(replica, granted)`: serve as though requests rode a browser session that passed the
     site's firewall (demo and tests; live, a real browser must do it).
-Sources sharing a host share its routes through a platform module (spiders/platforms/); a route may be
-declared by one module only.
+Sources sharing a host share its routes through a platform module (spiders/platforms/): each declares the
+platform's HOST and ROUTES; a route declared by several modules must be the same handler object.
 """
 
 from __future__ import annotations
