@@ -21,7 +21,7 @@ from flows.stages import crawl_source
 from pipelines.items import RecordItem
 from pipelines.run_folder import RunFolder
 from pipelines.stages import NormalisePipeline
-from replica.server import Replica
+from replica.server import Faults, Replica
 from replica.world import World
 from spiders.creditchina_penalties import replica as site
 from spiders.creditchina_penalties.spider import (
@@ -219,9 +219,9 @@ def test_rows_render_dates_amounts_and_malformed_values(world: World) -> None:
 
 
 # -- full crawls --------------------------------------------------------------------------------------------
-def expected_rows(world: World, epoch: int = 0) -> int:
-    """What a complete crawl with the default terms must count: every hit, every entity's whole category."""
-    hits = [e for term in DEFAULT_TERMS for e in cc.search(world, term)]
+def expected_rows(world: World, epoch: int = 0, terms: tuple[str, ...] = DEFAULT_TERMS) -> int:
+    """What a complete crawl of `terms` must count: every hit, every entity's whole category."""
+    hits = [e for term in terms for e in cc.search(world, term)]
     return len(hits) + sum(len(cc_rows(world, e, epoch)) for e in {e.recid: e for e in hits}.values())
 
 
@@ -288,6 +288,18 @@ def test_a_week_later_repaired_penalties_are_gone(world: World, tmp_path: Path) 
     assert manifest["expected_rows"] == expected_rows(world, 1)
 
 
+def test_a_session_whose_check_expires_mid_crawl_is_verified_again(world: World, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cc, "VERIFIED_TTL_SECONDS", 1.5)  # ~5 minutes live (§1.5); the crawl takes seconds
+    with Replica(world, Faults.none()) as short:
+        manifest = crawl_source(SOURCE, tmp_path / "run", replica_url=short.base_url, solver="replica")
+        checks = short.hits[f"/{cc.HOST}{cc.API}/verify/checkVerify"]
+    assert manifest["complete"], manifest["incomplete_reasons"]
+    assert checks > 1
+    keys = {r["natural_key"] for r in pq.read_table(RunFolder(tmp_path / "run").records(SOURCE)).to_pylist()}
+    assert keys == world.ground_truth(0)[SOURCE]["records"]
+
+
 def test_a_watchlist_crawls_only_its_entities(quiet_replica: Replica, world: World, tmp_path: Path) -> None:
     heavy = heavy_entity(world)
     person = next(p.subject for p in site.mine(world, 0) if p.subject.person_id and not p.malformed)
@@ -299,6 +311,20 @@ def test_a_watchlist_crawls_only_its_entities(quiet_replica: Replica, world: Wor
     wanted = {p.decision_no for p in site.mine(world, 0) if not p.malformed
               and (p.subject.uscc == heavy.code or p.subject is person)}
     assert keys == wanted and len(wanted) > PAGE_SIZE
+
+
+def test_a_browser_session_reads_the_same_penalties(quiet_replica: Replica, world: World, tmp_path: Path) -> None:
+    """Through Chromium (scrapy-playwright) the 40001 refusal arrives as HTTP 500 with the JSON inside the
+    rendered page; the session is verified, the entity's pages shift and are read again, as without it."""
+    assert Path("/usr/bin/chromium").exists(), "Debian's chromium is needed (apt-get install chromium)"
+    heavy = heavy_entity(world)
+    manifest = crawl_source(SOURCE, tmp_path / "run", replica_url=quiet_replica.base_url, solver="replica",
+                            browser=True, timeout=300, spider_args={"terms": heavy.code})
+    assert manifest["complete"], manifest["incomplete_reasons"]
+    assert manifest["browser_session"] is True
+    keys = {r["natural_key"] for r in pq.read_table(RunFolder(tmp_path / "run").records(SOURCE)).to_pylist()}
+    assert keys == {p.decision_no for p in site.mine(world, 0) if not p.malformed and p.subject.uscc == heavy.code}
+    assert manifest["expected_rows"] == expected_rows(world, 0, (heavy.code,))  # the late row included
 
 
 # -- offline parsing of saved responses ------------------------------------------------------------------------

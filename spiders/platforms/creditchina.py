@@ -36,7 +36,9 @@ API = "/private-api"
 PAGE_SIZE = 10  # the site's page size (§1.2); larger values are not known to be honoured
 CAPTCHA_LENGTH = 4
 MAX_CAPTCHA_TRIES = 3  # wrong answers in a row before the source gives up
-MAX_VERIFICATIONS = 5  # sessions verified per crawl (a check lasts ~5 minutes, §1.5)
+# A check lasts ~5 minutes (§1.5), so a long crawl verifies its session again and again; only verifications
+# that let no page through in between mean the site will not take us.
+MAX_FRUITLESS_VERIFICATIONS = 3
 MAX_PASSES = 3  # readings of one listing whose total keeps changing
 ENTITY_TYPES = "1,2,4,5,6,7,8"  # §1.2 / §7.1: what the entity search asks for
 # §1.5 headers real clients send (Accept, Origin, Referer, X-Requested-With).
@@ -126,7 +128,7 @@ class CreditchinaSpider(RegistrySpider):
         self.parked: list[Request] = []  # requests refused while the session is being verified
         self.verifying = False
         self.generation = 0  # successful verifications so far
-        self.verifications = 0
+        self.fruitless = 0  # verifications since a page last got through
 
     async def start(self) -> Any:
         for listing in self.start_listings():
@@ -158,6 +160,7 @@ class CreditchinaSpider(RegistrySpider):
         data = self.envelope(response)
         if data is None:
             return
+        self.fruitless = 0
         listing: Listing = response.meta["listing"]
         yield from self.follow_listing(response, int(data["total"]), len(data["list"]))
         reader = getattr(self, listing.reader)
@@ -229,11 +232,12 @@ class CreditchinaSpider(RegistrySpider):
         self.parked.append(request)
         if self.verifying:
             return
-        if self.verifications >= MAX_VERIFICATIONS:
-            self.mark_incomplete(f"session refused (40001) again after {self.verifications} verifications")
+        if self.fruitless >= MAX_FRUITLESS_VERIFICATIONS:
+            self.mark_incomplete(f"session refused (40001) again after {self.fruitless} verifications "
+                                 "that let no page through")
             return
         self.verifying = True
-        self.verifications += 1
+        self.fruitless += 1
         yield self.ask_captcha(tries=1)
 
     def resend(self, request: Request) -> Request:
