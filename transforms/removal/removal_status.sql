@@ -312,7 +312,7 @@ chosen AS (
         -- a rule cannot be chosen without a field: a missing fact, not an invalid row
         CASE WHEN len(b.problems) = 0 AND ch.n_undecided > 0
             THEN 'unknown: needs ' || array_to_string(list_sort(ch.missing), ', ')
-                || ' (to choose between ' || ch.top_rules || ')'
+                || ' (to decide on ' || ch.top_rules || ')'
         END AS choice_unknown
     FROM variants AS c
     JOIN choice AS ch USING (_row, variant)
