@@ -306,8 +306,8 @@ def test_entry_for_other_business_is_listed_for_a_person_not_scored(wh2) -> None
     risk = wh2.execute("SELECT cloud_rating_dimension1, cloud_rating_entries_for_review, cloud_rating_review_notes, "
                        "on_telecom_dishonest_list FROM marts.operator_risk WHERE uscc = ?", [NONCLOUD]).fetchone()
     assert risk[0] == 30 and risk[1] == 1 and "自律委员会" in risk[2] and risk[3] is True
-    evidence = wh2.execute("SELECT evidence, scored, licence_no, licence_business_codes FROM marts.cloud_rating_evidence "
-                           "WHERE operator_name = ?", [NAMES_2[NONCLOUD]]).fetchall()
+    evidence = wh2.execute("SELECT evidence, scored, licence_no, licence_business_codes "
+                           "FROM marts.cloud_rating_evidence WHERE operator_name = ?", [NAMES_2[NONCLOUD]]).fetchall()
     assert evidence == [("unrelated_business", False, "B1-20240103", "B12")]
 
 
@@ -321,7 +321,8 @@ def test_dimension_one_ignores_other_registries_and_records_before_2018_01_22(wh
 
 
 def test_escalation_on_reaches_the_marts(wh2) -> None:
-    row = wh2.execute("SELECT escalation_on FROM marts.open_records WHERE record_type = 'abnormal_operation'").fetchone()
+    row = wh2.execute("SELECT escalation_on FROM marts.open_records "
+                      "WHERE record_type = 'abnormal_operation'").fetchone()
     assert row == (date(2026, 7, 2),)
     assert wh2.execute("SELECT next_escalation_on FROM marts.operator_risk WHERE uscc = ?",
                        [OTHERS]).fetchone() == (date(2026, 7, 2),)
@@ -337,8 +338,9 @@ def test_province_reaches_the_low_fine_threshold_from_the_record(wh2) -> None:
     assert rows["赤市监罚〔2025〕1号"] == ("湖北", "authority", "gsxt_penalty_low", "confirmed", date(2026, 2, 5))
     # A national body: the subject's USCC (42…) gives 湖北.
     assert rows["国市监罚〔2025〕2号"][:2] == ("湖北", "subject_uscc")
-    assert wh2.execute("SELECT province, province_from FROM core.record_provinces p JOIN core.credit_records c "
-                       "USING (record_id) WHERE c.reference = '京通管罚〔2026〕3号'").fetchone() == ("北京", "authority")
+    beijing = wh2.execute("SELECT province, province_from FROM core.record_provinces p JOIN core.credit_records c "
+                          "USING (record_id) WHERE c.reference = '京通管罚〔2026〕3号'").fetchone()
+    assert beijing == ("北京", "authority")
 
 
 def test_gsxt_domain_and_severity_assumptions_are_said(wh2) -> None:
