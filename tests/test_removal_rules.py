@@ -214,7 +214,7 @@ def test_missing_facts_are_not_no_a_rule_choice_on_an_empty_field_is_unknown() -
     out = run(d("2026-06-01"), platform="creditchina", record_type="penalty", penalty_kinds="fine",
               decision_date="2026-05-01")
     assert out["error"] is None and out["status"] == "unknown" and out["rule_id"] is None
-    assert out["reason"].startswith("unknown: needs severity (to choose between cc_penalty_36_general")
+    assert out["reason"].startswith("unknown: needs severity (to decide on cc_penalty_36_general")
     out = run(d("2026-06-01"), platform="creditchina", record_type="penalty", penalty_kinds="fine",
               severity="general", publish_date="2026-05-01")
     assert out["status"] == "unknown" and out["reason"].startswith("unknown: needs decision_date")

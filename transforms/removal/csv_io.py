@@ -61,6 +61,7 @@ OUT_COLUMNS = (
 OPTIONAL_CSV_COLUMNS = ("province", "subject_type", "new_penalty_date", "new_penalty_reference")
 DATE_COLUMNS = ("decision_date", "publish_date", "listed_date", "obligations_done_date", "corrected_date")
 BATCH_ROWS = 50_000
+DUCKDB_MEMORY = "1GB"  # the whole command stays within 2 GB at any file size (bench/results.md, removal)
 ENCODINGS = ("utf-8", "gb18030")  # GB18030 is a superset of GBK and GB2312
 MAX_YUAN_DIGITS = 16  # DECIMAL(18, 2): 16 digits before the point
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -309,6 +310,8 @@ def removal_csv(cases_csv: Path, as_of: date, out_csv: Path, batch_rows: int = B
     con = duckdb.connect()
     try:
         con.execute("SET threads = 2")
+        con.execute("SET enable_progress_bar = false")
+        con.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")  # a batch needs far less; beyond it DuckDB spills
         install_rules(con)
         with tmp.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle, lineterminator="\n")

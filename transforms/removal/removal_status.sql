@@ -194,7 +194,8 @@ pairs AS (
             CASE WHEN r.domains IS NOT NULL THEN 'domain' END
         ], lambda f: f IS NOT NULL) AS rule_fields
     FROM variants AS c
-    CROSS JOIN removal_rules AS r
+    -- only the rules of the case's platform (a hash join, not every rule × every case)
+    JOIN removal_rules AS r ON r.platform = c.platform
 ),
 
 pairs_judged AS (
@@ -546,7 +547,10 @@ results AS (
                     || ' decided ' || f.new_penalty_date || ', within the year after listing' END,
             CASE WHEN f.kept_by_new_penalty AND f.status IS NOT NULL AND f.status <> 'unknown'
                 AND NOT coalesce(f.kept_listed, FALSE)
-                THEN 'no new administrative penalty on record within the year after listing' END,
+                THEN 'no new administrative penalty on record after the listing' || CASE
+                    WHEN __AS_OF__ <= f.period_end
+                        THEN ' so far (one decided by ' || f.period_end || ' would keep it listed)'
+                    ELSE ' within the year' END END,
             CASE WHEN len(f.assumptions) > 0 THEN 'assumed: ' || array_to_string(list_transform(f.assumptions,
                 lambda a: a || '=' || CASE a WHEN 'domain' THEN coalesce(f.assumed_domain, '')
                     ELSE coalesce(f.assumed_severity, '') END), ', ')
