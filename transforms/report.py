@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from spiders.source import record_types
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -25,10 +27,7 @@ from transforms.export import DISHONEST_TYPES, LABELS, SUMMARY_LABELS, collect_t
 
 TREND_WEEKS = 26
 TOP_N = 12
-PALETTE = {
-    "penalty": "#4e79a7", "abnormal_operation": "#f28e2b", "serious_illegal_list": "#e15759",
-    "telecom_bad_list": "#76b7b2", "telecom_dishonest_list": "#b07aa1", "court_dishonest": "#9c755f",
-}
+PALETTE = {t.name: t.colour for t in record_types().values()}  # each record type's colour, from its source.yml
 TEXT = {
     "title": ("信用监测周报", "Credit monitoring report"),
     "headline": ("概览", "Headline figures"),

@@ -5,7 +5,10 @@
 -- such a record / 10 on the bad list / 0 on the dishonest list), with the records that decided the level
 -- (marts.cloud_rating_evidence holds every record considered).
 WITH open_records AS (
-    SELECT * FROM core.operator_records WHERE removed_at IS NULL
+    SELECT r.*, t.dishonest_list
+    FROM core.operator_records r
+    JOIN seeds.record_types t USING (record_type)
+    WHERE r.removed_at IS NULL
 ),
 per_operator AS (
     SELECT
@@ -18,6 +21,7 @@ per_operator AS (
         count(*) FILTER (record_type = 'telecom_bad_list')              AS open_telecom_bad_list,
         count(*) FILTER (record_type = 'telecom_dishonest_list')        AS open_telecom_dishonest_list,
         count(*) FILTER (record_type = 'court_dishonest')               AS open_court_dishonest,
+        count(*) FILTER (dishonest_list)                                AS open_dishonest_list_records,
         -- on a list = shown and not past its automatic stop (a bad-list entry ends a year after listing)
         count(*) FILTER (record_type = 'telecom_bad_list'
                          AND coalesce(removal_status NOT IN ('expired', 'not_published'), TRUE))
@@ -88,6 +92,7 @@ SELECT
     coalesce(p.open_telecom_bad_list, 0)                               AS open_telecom_bad_list,
     coalesce(p.open_telecom_dishonest_list, 0)                         AS open_telecom_dishonest_list,
     coalesce(p.open_court_dishonest, 0)                                AS open_court_dishonest,
+    coalesce(p.open_dishonest_list_records, 0)                         AS open_dishonest_list_records, -- any 失信 list
     p.newest_record_on,
     coalesce(h.records_ever, 0)                                        AS records_ever,
     coalesce(h.records_removed, 0)                                     AS records_removed,
