@@ -302,6 +302,18 @@ def test_court_deletion_deadline_names_the_missing_calendar_year() -> None:
     assert "calendar for 2027 is not available" in out["reason"]
 
 
+def test_the_engines_calendar_is_the_official_one() -> None:
+    # The working-day table the SQL counts on agrees with transforms.workdays day by day (2024: adjusted
+    # working Sundays 02-04 and 09-29, the National Day week off).
+    from transforms.removal.engine import calendar_table
+    from transforms.workdays import is_working_day
+
+    table = calendar_table().to_pydict()
+    days = {day: flag for day, flag in zip(table["day"], table["is_working"], strict=True) if day.year == 2024}
+    assert len(days) == 366 and all(days[day] == is_working_day(day) for day in days)
+    assert days[d("2024-09-29")] and not days[d("2024-10-07")]
+
+
 def test_assumed_fields_are_said_where_they_choose_the_rule() -> None:
     base = dict(platform="gsxt", record_type="penalty", penalty_kinds="fine", fine_amount_yuan="200000",
                 domain="general", severity="general", publish_date="2025-01-10", decision_date="2025-01-05",
