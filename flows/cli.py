@@ -617,11 +617,10 @@ def alerts_list(
 ) -> None:
     """The outbox, newest first: each event, the channel, its status, attempts and the last error."""
     rows = alerts.list_outbox(_warehouse(), pending_only=pending, channel=channel, limit=limit)
-    shown = [(r.created_at.strftime("%Y-%m-%d %H:%M"), r.channel, r.kind, r.severity, r.company, r.reference,
-              r.status, r.attempts, r.error, r.event_key) for r in rows]
-    console.print(_table("Pending alerts" if pending else "Alerts", ["created", "channel", "kind", "severity",
-                                                                     "company", "reference", "status", "attempts",
-                                                                     "last error", "event key"], shown))
+    shown = [(r.created_at.strftime("%Y-%m-%d %H:%M"), r.channel, r.kind, r.company, r.status, r.attempts, r.error,
+              r.event_key) for r in rows]
+    columns = ["created", "channel", "kind", "company", "status", "attempts", "last error", "event key"]
+    console.print(_table("Pending alerts" if pending else "Alerts", columns, shown))
     console.print(f"{len(rows)} rows")
 
 
