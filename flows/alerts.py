@@ -50,7 +50,7 @@ from transforms.alerts.digest import (
     sample_event,
 )
 from transforms.alerts.events import SEVERITIES, Event, compute_events, sort_events
-from transforms.alerts.routing import Delivery, route
+from transforms.alerts.routing import Delivery, route, scope_text
 from warehouse.db import WarehouseError, connect, pause_point, transaction, warehouse_path
 
 CONFIG_ENV = "CREDITWATCH_ALERTS"
@@ -295,7 +295,7 @@ def _send_channel(con: duckdb.DuckDBPyConnection, config: AlertsConfig, name: st
         _mark(con, name, keys, "error = ?", [str(error)])
         result.pending = len(pending)
         return
-    scope = "、".join(dict.fromkeys(w for _, names in pending for w in names))
+    scope = scope_text([w for _, names in pending for w in names])
     try:
         messages = build_digest([e for e, _ in pending], scope, china_day(now), target.limit, target.title_in_body)
     except DigestError as error:
@@ -391,7 +391,7 @@ def preview(warehouse: str | os.PathLike[str] | None, config: str | os.PathLike[
                     channel.queued += 1
             if waiting:
                 events_ = [waiting[e.key] for e in sort_events([e for e, _ in waiting.values()])]
-                scope = "、".join(dict.fromkeys(w for _, names in events_ for w in names))
+                scope = scope_text([w for _, names in events_ for w in names])
                 limit = _preview_limit(cfg.channel(name))
                 channel.messages = build_digest([e for e, _ in events_], scope, china_day(now), *limit)
                 channel.pending = len(waiting)

@@ -6,6 +6,7 @@ running week 1 again sends nothing."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -77,3 +78,50 @@ def test_demo_week_zero_then_one_sends_the_changes_once_and_again_nothing(tmp_pa
 
     third = demo(tmp_path, "--replica-week", "1")
     assert "Alerts → demo: 0 events sent in 0 messages" in third and "received by the demo channel" not in third
+
+
+DAILY = """
+import json, sys
+from pathlib import Path
+from flows import prefect_env
+prefect_env.configure(Path("data"))
+from flows import stages
+from flows.weekly import weekly_monitoring
+from flows.alerts_receiver import Receiver
+with Receiver() as receiver:
+    Path("alerts.yaml").write_text('channels:\\n  ops: "json://127.0.0.1:%d/ops"\\noperations:\\n  channels: [ops]\\n'
+                                   % receiver.port, "utf-8")
+    runs = []
+    def daily():  # as the daily deployment runs it: no export; the site unreachable, so incomplete
+        return weekly_monitoring(sources=["miit_licences"], warehouse="data/w.duckdb", replica_url="http://127.0.0.1:9",
+                                 solver="replica", export_root="exports", export=False)
+    for _ in range(2):
+        runs.append(daily()["alerts"])
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+    stages.publish = broken
+    try:
+        daily()
+    except Exception as error:
+        runs.append(f"raised {error}")
+    print("RESULT " + json.dumps({"runs": runs, "received": [m.body for m in receiver.received]}, ensure_ascii=False))
+"""
+
+
+def test_the_daily_run_tells_the_operator_of_a_source_incomplete_twice_and_of_a_failed_run(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API", "CREDITWATCH_"))}
+    done = subprocess.run([sys.executable, "-c", DAILY], cwd=tmp_path, capture_output=True, text=True, timeout=900,
+                          env=env, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    [line] = [x for x in done.stdout.splitlines() if x.startswith("RESULT ")]
+    result = json.loads(line.removeprefix("RESULT "))
+    first, second, third = result["runs"]
+    assert first["config"] == "alerts.yaml"  # found in the working directory, as the deployments find it
+    assert first["channels"]["ops"]["sent"] == 0 and second["channels"]["ops"]["sent"] == 1
+    assert third == "raised disk full"  # the run still fails, after telling the operator
+    incomplete, failed = result["received"]
+    assert incomplete["title"].startswith("creditwatch 信用提醒｜运行监控｜") and incomplete["type"] == "warning"
+    assert "【重要】数据源连续未抓全\n对象：miit_licences\n说明：连续 2 次运行未抓取完整" in incomplete["message"]
+    assert failed["type"] == "failure" and "【紧急】运行失败" in failed["message"]
+    assert "load-and-transform：disk full" in failed["message"]
+    assert not (tmp_path / "exports").exists()  # the daily run writes no export

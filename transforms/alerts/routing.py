@@ -26,7 +26,13 @@ from transforms.export import WatchlistEntry, _watchlist_operators
 from transforms.link import link_records
 from transforms.link.parse import parse_name
 
-OPERATIONS = "operations"  # the route name recorded for operations events
+OPERATIONS = "operations"  # the route name recorded for operations events …
+OPERATIONS_LABEL = "运行监控"  # … and how a digest names it
+
+
+def scope_text(route_names: list[str]) -> str:
+    """The watchlists a digest covers, as its header shows them."""
+    return "、".join(dict.fromkeys(OPERATIONS_LABEL if n == OPERATIONS else n for n in route_names))
 
 
 @dataclass(frozen=True)
