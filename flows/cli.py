@@ -637,7 +637,8 @@ def alerts_send(
                 console.print(f"{channel.channel}: first run of this channel, {channel.baseline} standing events "
                               "would be recorded as baseline (not sent)")
             for message in channel.messages:
-                console.print(f"\n── {channel.channel} ──\n{message.body}", highlight=False, markup=False)
+                text = message.body if message.body.startswith(message.title) else f"{message.title}\n{message.body}"
+                console.print(f"\n── {channel.channel} ──\n{text}", highlight=False, markup=False)
         if not any(c.messages or c.baseline for c in result.channels):
             console.print(result.note or "Nothing to send.")
         return

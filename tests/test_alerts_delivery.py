@@ -24,9 +24,11 @@ from aiosmtpd.controller import Controller
 from apprise.plugins.dingtalk import NotifyDingTalk
 from apprise.plugins.feishu import NotifyFeishu
 from apprise.plugins.wecombot import NotifyWeComBot
+from typer.testing import CliRunner
 
 from flows.alerts import RunFailure, list_outbox, resolve_url, run_alerts, scrub, send_test
 from flows.alerts_receiver import Receiver
+from flows.cli import app
 from tests.alerts_history import (
     WEEK2_EVENTS,
     apply,
@@ -382,3 +384,33 @@ def test_a_channel_secret_from_a_prefect_secret_block(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     assert "URL wecombot://k3y-from-prefect" in done.stdout
     assert "ERROR channel wecom (alerts.yaml line 4): no Prefect Secret block 'no-such-block'" in done.stdout
+
+
+# ------------------------------------------------------------------------------------------------ CLI
+
+
+def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "flows.cli", *args], cwd=REPO, capture_output=True, text=True,
+                          timeout=120, check=False, env={**os.environ, "COLUMNS": "250", **env})
+
+
+def test_the_cli_previews_checks_and_names_what_is_missing(warehouse: Path, receiver, tmp_path: Path) -> None:
+    config = str(config_for(tmp_path, "json"))
+    env = {"RECV_PORT": str(receiver.port)}
+    dry = cli("--warehouse", str(warehouse), "alerts", "send", "--dry-run", "--config", config, env=env)
+    assert dry.returncode == 0, dry.stderr
+    assert sorted(keys_in(dry.stdout)) == sorted(expected_keys(warehouse) | {
+        event_key("source_incomplete", "court_dishonest", "r1")})
+    assert "── json ──" in dry.stdout and "── ops ──" in dry.stdout and "运行监控" in dry.stdout
+    assert receiver.received == [] and outbox(warehouse) == {}  # nothing sent, nothing recorded
+
+    check = cli("alerts", "check", "--config", config, env={"RECV_PORT": ""})
+    assert check.returncode == 1 and "${RECV_PORT}" in check.stdout and "NOT SET" in check.stdout
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("watchlists:\n  - all_licensed: true\n    channels: [nowhere]\n", "utf-8")
+    refused = cli("alerts", "check", "--config", str(bad), env={})
+    assert refused.returncode == 1
+    assert "line 3: watchlists[0].channels[0]: no channel 'nowhere'" in refused.stderr.replace("\n", "")
+    for command in ("list", "send", "test", "check"):
+        shown = CliRunner().invoke(app, ["alerts", command, "--help"])
+        assert shown.exit_code == 0 and "Usage" in shown.output
