@@ -5,10 +5,10 @@
 writes two run folders under OUT_DIR (pipelines.run_folder: `<source>.parquet` with RECORD_SCHEMA, an
 empty `<source>.quarantine.parquet`, `<source>.manifest.json` written last):
 
-- `<week1 run id>/`: the full crawl — 电信业务经营许可证 licences of N operators (miit_licences), 行政处罚
-  penalties (creditchina_penalties, gsxt_records), 经营异常名录 abnormal operations and 严重违法失信名单
-  serious illegal list entries (gsxt_records), 不良/失信名单 list entries (miit_telecom_lists) and 失信被执行人
-  court cases (court_dishonest);
+- `<week1 run id>/`: the full crawl — 电信业务经营许可证 licences of N operators (MIIT), 行政处罚 penalties
+  (信用中国 and the 公示系统), 经营异常名录 abnormal operations and 严重违法失信名单 serious illegal list
+  entries (公示系统), 不良/失信名单 list entries (MIIT) and 失信被执行人 court cases; each family is written
+  as the source that declares its platform and item type (spiders/<source>/source.yml, fields.py);
 - `<week2 run id>/`: next week's crawl, where 5 % of the records differ: 3 % changed, 1 % gone, 1 % new.
 
 Every value is a pure function of (seed, row index, field): a row can be regenerated alone, so next
@@ -38,6 +38,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipelines.run_folder import QUARANTINE_SCHEMA, RECORD_SCHEMA, RunFolder
+from spiders.source import item_fields
+from spiders.source import sources as declared_sources
 
 SEED = 20261123
 AS_OF = date(2026, 11, 23)  # week 2 is crawled on this day, week 1 seven days before
@@ -57,14 +59,14 @@ SCALES = {
     "1m": Scale(60_000, 1_000_000, 300),
     "10m": Scale(60_000, 10_000_000, 300),
 }
-# Share of the non-licence records per (source, record type).
+# Share of the non-licence records per (platform, item type); the source is the one declaring both.
 FAMILIES = {
-    ("creditchina_penalties", "penalty"): 0.35,
-    ("gsxt_records", "penalty"): 0.10,
-    ("gsxt_records", "abnormal_operation"): 0.25,
-    ("gsxt_records", "serious_illegal_list"): 0.04,
-    ("miit_telecom_lists", "telecom_list_entry"): 0.01,
-    ("court_dishonest", "court_dishonest"): 0.25,
+    ("creditchina", "penalty"): 0.35,
+    ("gsxt", "penalty"): 0.10,
+    ("gsxt", "abnormal_operation"): 0.25,
+    ("gsxt", "serious_illegal_list"): 0.04,
+    ("miit", "telecom_list_entry"): 0.01,
+    ("court", "court_dishonest"): 0.25,
 }
 CHANGED, REMOVED, ADDED = 0.03, 0.01, 0.01  # next week: 5 % of records differ
 
@@ -496,14 +498,23 @@ def court_cases(world: World, rows: np.ndarray, revision: np.ndarray, today: dat
 
 Maker = Callable[[World, np.ndarray, np.ndarray, date], Batch]
 MAKERS: dict[tuple[str, str], Maker] = {
-    ("miit_licences", "licence"): licences,
-    ("creditchina_penalties", "penalty"): lambda w, r, v, t: penalties(w, r, v, t, "creditchina"),
-    ("gsxt_records", "penalty"): lambda w, r, v, t: penalties(w, r, v, t, "gsxt"),
-    ("gsxt_records", "abnormal_operation"): lambda w, r, v, t: listings(w, r, v, t, "abnormal_operation"),
-    ("gsxt_records", "serious_illegal_list"): lambda w, r, v, t: listings(w, r, v, t, "serious_illegal_list"),
-    ("miit_telecom_lists", "telecom_list_entry"): telecom_entries,
-    ("court_dishonest", "court_dishonest"): court_cases,
+    ("miit", "licence"): licences,
+    ("creditchina", "penalty"): lambda w, r, v, t: penalties(w, r, v, t, "creditchina"),
+    ("gsxt", "penalty"): lambda w, r, v, t: penalties(w, r, v, t, "gsxt"),
+    ("gsxt", "abnormal_operation"): lambda w, r, v, t: listings(w, r, v, t, "abnormal_operation"),
+    ("gsxt", "serious_illegal_list"): lambda w, r, v, t: listings(w, r, v, t, "serious_illegal_list"),
+    ("miit", "telecom_list_entry"): telecom_entries,
+    ("court", "court_dishonest"): court_cases,
 }
+
+
+def source_of(platform: str, item_type: str) -> str:
+    """The declared source that yields `item_type` on `platform` (spiders/<source>/source.yml, fields.py)."""
+    found = [name for name, s in declared_sources().items()
+             if s.platform == platform and item_type in item_fields(name)]
+    if len(found) != 1:
+        raise GenerateError(f"{len(found)} sources yield {item_type} on {platform}: {found}")
+    return found[0]
 
 
 def render(seed: int, source: str, record_type: str, batch: Batch, revision: np.ndarray, fetched_at: str) -> pa.Table:
@@ -525,10 +536,11 @@ def render(seed: int, source: str, record_type: str, batch: Batch, revision: np.
 
 # -- run folders ----------------------------------------------------------------------------------------------
 def family_sizes(scale: Scale) -> dict[tuple[str, str], int]:
+    """Rows per (source, item type)."""
     licences_n = int(scale.operators * 1.2)
     rest = max(scale.records - licences_n, 0)
-    sizes = {("miit_licences", "licence"): licences_n}
-    sizes.update({family: int(rest * share) for family, share in FAMILIES.items()})
+    sizes = {(source_of("miit", "licence"), "licence"): licences_n}
+    sizes.update({(source_of(*family), family[1]): int(rest * share) for family, share in FAMILIES.items()})
     return sizes
 
 
@@ -574,7 +586,7 @@ def write_source(world: World, out: Path, week: int, source: str) -> int:
                 rows, revision = rows[keep], revision[keep]
             for start in range(0, len(rows), CHUNK):
                 part, rev = rows[start:start + CHUNK], revision[start:start + CHUNK]
-                batch = MAKERS[(source, record_type)](world, part, rev, today)
+                batch = MAKERS[(declared_sources()[source].platform, record_type)](world, part, rev, today)
                 writer.write_table(render(world.seed, source, record_type, batch, rev, fetched_at))
                 count += len(part)
     tmp.replace(folder.records(source))

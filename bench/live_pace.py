@@ -1,6 +1,6 @@
 """Pages per hour at the LIVE politeness defaults (spiders/settings.py LIVE), measured on the replica.
 
-    python -m bench.live_pace [--seconds 120] [--source miit_licences]
+    python -m bench.live_pace [--seconds 120] [--source SOURCE]  (default: the first declared source)
 
 Crawls the replica with the live pacing (one request at a time per host, 5 s base delay, AutoThrottle)
 for a bounded time, then prints pages fetched, pages/hour and the implied time for a full crawl of the
@@ -17,12 +17,13 @@ from pathlib import Path
 
 from flows.stages import crawl_source
 from replica.server import Faults, Replica
+from spiders.source import sources
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=120, help="how long to crawl (CLOSESPIDER_TIMEOUT)")
-    parser.add_argument("--source", default="miit_licences")
+    parser.add_argument("--source", default=next(iter(sources())), choices=list(sources()))
     args = parser.parse_args()
     with Replica(faults=Faults.none()) as replica, tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()

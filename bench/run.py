@@ -129,14 +129,13 @@ def work_generate(work: Path, scale: str) -> dict[str, Any]:
 def work_crawl(work: Path, scale: str) -> dict[str, Any]:
     from flows.stages import crawl_source, source_names
     from replica.server import Faults, Replica
+    from replica.sites import browser_session
     from replica.world import World
 
     run_dir = _fresh(work / "crawl-run")
-    from replica.sites import gsxt
-
     replica = Replica(World(SEED, operators=SCALES[scale].crawl_operators), Faults.none())
     replica.start()
-    gsxt.grant_browser_session(replica, True)  # the 加速乐 clearance a browser session would hold
+    browser_session(replica, True)  # the firewall clearance (e.g. 加速乐) a browser session would hold
     try:
         started = time.perf_counter()
         manifests = {s: crawl_source(s, run_dir, replica_url=replica.base_url, solver="replica")

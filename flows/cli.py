@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from flows import alerts, stages
+from spiders.source import sources
 
 app = typer.Typer(
     add_completion=False,
@@ -71,14 +72,14 @@ def _table(title: str, columns: list[str], rows: list[tuple]) -> Table:
 
 def _start_replica(port: int = 0, seed: int | None = None, faults: bool = True, browser_session: bool = True) -> Any:
     from replica.server import Faults, Replica
-    from replica.sites.gsxt import grant_browser_session
+    from replica.sites import browser_session as grant_browser_session
     from replica.world import World
 
     world = World(seed) if seed is not None else World()
     replica = Replica(world, None if faults else Faults.none(), port=port)
-    # The live 公示系统 answers 521 (加速乐) until a browser session passes its JS check; creditwatch never
-    # runs challenge JS. By default the replica acts as if that browser session exists (--no-browser-session
-    # shows the real first answer: gsxt then ends incomplete, "blocked … 521").
+    # Live sites behind a JS firewall (the 公示系统's 加速乐 521, …) answer only once a browser session has passed
+    # its check; creditwatch never runs challenge JS. By default the replica acts as if that browser session
+    # exists (--no-browser-session shows the real first answer: those sources then end incomplete, "blocked").
     grant_browser_session(replica, browser_session)
     try:
         replica.start()
@@ -326,7 +327,8 @@ def removal(
 
 @app.command()
 def ingest(
-    source: Annotated[str, typer.Argument(help="The source the file stands in for, e.g. creditchina_penalties.")],
+    source: Annotated[str, typer.Argument(
+        help="The source the file stands in for: one whose source.yml lists the file format under `files`.")],
     file: Annotated[Path, typer.Argument(help="A 双公示 行政处罚 file (CSV or XLSX, official Chinese headers).")],
 ) -> None:
     """Feed a source from a file (an official bulk export) instead of crawling it; then load and rebuild.
@@ -452,14 +454,15 @@ def replica(
     seed: Annotated[int | None, typer.Option(help="World seed (same seed, same registry data).")] = None,
     faults: Annotated[bool, typer.Option(help="Inject the registries' faults at small rates.")] = True,
     browser_session: Annotated[
-        bool, typer.Option(help="Act as if a browser session passed the 公示系统 firewall (else it answers 521).")
+        bool, typer.Option(help="Act as if a browser session passed the sites' JS firewalls (else e.g. the "
+                                "公示系统 answers 521).")
     ] = True,
 ) -> None:
     """Serve the registry replica on 127.0.0.1 in the foreground (Ctrl-C stops it)."""
     server = _start_replica(port, seed, faults, browser_session)
     console.print(
-        f"Registry replica on {server.base_url} (sites under /<real host>/, e.g. "
-        f"{server.site_url('dxzhgl.miit.gov.cn')}). Ctrl-C stops it."
+        f"Registry replica on {server.base_url} (sites under /<real host>/: "
+        f"{', '.join(server.site_url(s.host) for s in sources().values())}). Ctrl-C stops it."
     )
     try:
         while True:

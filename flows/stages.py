@@ -178,10 +178,15 @@ def ingest(
     warehouse: str | os.PathLike[str] | None, source: str, path: Path, as_of: date | None = None
 ) -> dict[str, Any]:
     """Feed `source` from a file into a new run folder, then load it and rebuild (one transaction)."""
-    from pipelines.ingest import ingest_file
+    from pipelines.ingest import FORMAT, IngestError, ingest_file
+    from spiders.source import item_fields, sources
 
+    declared = sources().get(source)
+    if declared is None or FORMAT not in declared.files:
+        can = [name for name, s in sources().items() if FORMAT in s.files]
+        raise IngestError(f"source {source!r} cannot be fed from a 双公示 penalty file; use one of {', '.join(can)}")
     run_dir = data_dir(warehouse) / "runs" / new_run_id()
-    manifest = ingest_file(source, path, run_dir)
+    manifest = ingest_file(source, path, run_dir, item_fields(source), declared.files[FORMAT])
     return {"manifest": manifest, **publish(warehouse, run_dir, as_of=as_of)}
 
 

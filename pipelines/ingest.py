@@ -20,6 +20,7 @@ from typing import Any
 
 from pipelines.items import RecordItem
 from pipelines.run_folder import RunFolder, RunWriter, write_manifest
+from pipelines.schemas import Field
 from pipelines.stages import DedupePipeline, NormalisePipeline
 
 # 双公示 行政处罚 template header → penalty field (pipelines/schemas.py PENALTY). Codes 3–6 (组织机构代码,
@@ -50,8 +51,8 @@ PENALTY_HEADERS = {
     "备注": "note",
 }
 REQUIRED_HEADERS = ("行政相对人名称", "行政处罚决定书文号", "处罚决定日期", "处罚机关")
-# Which sources a penalty file can stand in for, and the record type it yields.
-FILE_SOURCES = {"creditchina_penalties": "penalty", "gsxt_records": "penalty"}
+# The file format this module reads, as a source.yml names it under `files:` (format → item type).
+FORMAT = "shuanggongshi_penalties"
 
 
 class IngestError(ValueError):
@@ -95,10 +96,13 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             yield number, dict(zip(headers, values, strict=True))
 
 
-def ingest_file(source: str, path: Path, run_dir: Path) -> dict[str, Any]:
-    """Write `path` into `run_dir` as if `source` had been crawled; returns the manifest."""
-    if source not in FILE_SOURCES:
-        raise IngestError(f"source {source!r} cannot be fed from a penalty file; use one of {', '.join(FILE_SOURCES)}")
+def ingest_file(source: str, path: Path, run_dir: Path, schemas: dict[str, dict[str, Field]],
+                record_type: str = "penalty") -> dict[str, Any]:
+    """Write `path` into `run_dir` as if `source` had been crawled, as items of `record_type` typed by
+    `schemas` (the source's fields.py); returns the manifest. The caller checks that the source declares
+    this file format (source.yml `files:`)."""
+    if record_type not in schemas:
+        raise IngestError(f"source {source!r} has no item type {record_type!r} to read a penalty file into")
     if not path.is_file():
         raise IngestError(f"no file {path}")
     started = datetime.now(UTC)
@@ -108,13 +112,13 @@ def ingest_file(source: str, path: Path, run_dir: Path) -> dict[str, Any]:
     if missing:
         raise IngestError(f"{path}: missing template column(s) {', '.join(missing)} (the 双公示 行政处罚 headers)")
     folder = RunFolder(run_dir)
-    writer, normalise, dedupe = RunWriter(folder, source), NormalisePipeline(), DedupePipeline()
+    writer, normalise, dedupe = RunWriter(folder, source), NormalisePipeline(schemas), DedupePipeline()
     duplicates = 0
     for number, row in rows:
         raw = {k: v for k, v in row.items() if k}
         fields = {field: row.get(header) for header, field in PENALTY_HEADERS.items()}
         key = str(row.get("行政处罚决定书文号") or "").strip()
-        item = RecordItem(source, FILE_SOURCES[source], key, f"{path.resolve().as_uri()}#L{number}", raw, fields)
+        item = RecordItem(source, record_type, key, f"{path.resolve().as_uri()}#L{number}", raw, fields)
         item = normalise.process_item(item)
         try:
             dedupe.process_item(item)
@@ -124,7 +128,7 @@ def ingest_file(source: str, path: Path, run_dir: Path) -> dict[str, Any]:
         writer.add(item)
     writer.write()
     manifest = {
-        "run_id": folder.run_id, "source": source, "record_types": [FILE_SOURCES[source]],
+        "run_id": folder.run_id, "source": source, "record_types": [record_type],
         "base_url": path.resolve().as_uri(), "started_at": started.isoformat(timespec="seconds"),
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"), "finish_reason": "finished",
         "pages_fetched": 1, "pages_failed": 0, "retries": 0, "items": len(writer.rows),

@@ -171,7 +171,7 @@ class ManifestExtension:
         manifest = {
             "run_id": folder.run_id,
             "source": spider.name,
-            "record_types": list(spider.metadata.record_types),
+            "record_types": sorted(spider.fields),  # item types the spider yields
             "base_url": spider.base_url,
             "started_at": self.started.isoformat(timespec="seconds"),
             "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),

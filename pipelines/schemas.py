@@ -1,4 +1,7 @@
-"""Field schemas per record type: which fields a record carries, their kind, and which are required.
+"""How an item schema is written (`Field`), and the national 双公示 penalty schema several sources share.
+
+Each source declares the schema of every item type it yields in `spiders/<source>/fields.py` (`FIELDS`);
+the normalise pipeline reads it from the running spider (or is given it, for a file).
 
 Kinds name the normaliser that types a raw value (see `pipelines.stages.NORMALISERS`):
 text, name, date, amount_yuan, amount_wan (a 双公示 column in 万元), uscc, licence_no,
@@ -19,26 +22,7 @@ class Field:
     of: dict[str, Field] | None = None
 
 
-LICENCE = {
-    # licence -- 电信业务经营许可证 (MIIT dxxzsp getcorpinfo.wf + getreporty)
-    "licence_no": Field("licence_no", required=True),  # 许可证编号
-    "company_name": Field("name", required=True),  # 公司名称
-    "uscc": Field("uscc"),  # 统一社会信用代码 (from the annual report)
-    "legal_rep": Field("text"),  # 法定代表人 (a person's name: minimum kept, never exported)
-    "issuer": Field("text"),  # 发证机关
-    "business_types": Field(
-        "list",
-        required=True,
-        of={
-            "business_type": Field("text", required=True),  # 业务种类
-            "coverage": Field("text"),  # 覆盖范围
-            "issued_on": Field("date"),  # 发证日期
-            "expires_on": Field("date", required=True),  # 截止日期
-        },
-    ),
-}
-
-# Every record type below names a subject: `subject_name` and `subject_uscc` are what the linker reads.
+# Every item type names a subject: `subject_name` and `subject_uscc` are what the linker reads.
 
 PENALTY = {
     # penalty -- 行政处罚, on the 双公示 26-column template (registries.md §1.4); the comment names the
@@ -70,69 +54,4 @@ PENALTY = {
     "data_source": Field("text"),  # cfSjly 数据来源单位
     "domain": Field("text"),  # general | food | drug | special_equipment | work_safety | fire | telecom
     "note": Field("long_text"),  # bz 备注
-}
-
-ABNORMAL_OPERATION = {
-    # abnormal_operation -- 经营异常名录 (公示系统 entBusExcep; registries.md §2.2)
-    "subject_name": Field("name", required=True),
-    "subject_uscc": Field("uscc"),
-    "reason": Field("long_text", required=True),  # speCause_CN 列入经营异常名录原因
-    "listed_on": Field("date", required=True),  # abntime 列入日期
-    "authority": Field("text"),  # decOrg_CN 作出决定机关(列入)
-    "removal_reason": Field("long_text"),  # remExcpRes_CN 移出经营异常名录原因
-    "removed_on": Field("date"),  # remDate 移出日期
-    "removal_authority": Field("text"),  # reDecOrg_CN 作出决定机关(移出)
-}
-
-SERIOUS_ILLEGAL_LIST = {
-    # serious_illegal_list -- 严重违法失信名单 (公示系统 illInfo)
-    "subject_name": Field("name", required=True),
-    "subject_uscc": Field("uscc"),
-    "reason": Field("long_text", required=True),  # serILLRea_CN 列入原因
-    "listed_on": Field("date", required=True),  # abntime 列入日期
-    "authority": Field("text"),  # decOrg_CN 作出决定机关
-    "removal_reason": Field("long_text"),
-    "removed_on": Field("date"),
-    "removal_authority": Field("text"),
-}
-
-TELECOM_LIST_ENTRY = {
-    # telecom_list_entry -- 电信业务经营不良名单 / 失信名单 entry from an MIIT notice (registries.md §3.2)
-    "list_kind": Field("text", required=True),  # bad (不良名单) | dishonest (失信名单)
-    "subject_name": Field("name", required=True),  # 经营者名称
-    "subject_uscc": Field("uscc"),  # 统一社会信用代码
-    "licence_no": Field("licence_no"),  # 许可证编号
-    "decided_on": Field("date"),  # 处理日期
-    "reason": Field("long_text"),  # 列入事由
-    "unit": Field("text"),  # 列入单位
-    "notice_title": Field("text"),
-    "notice_url": Field("text"),
-    "notice_published_on": Field("date", required=True),
-}
-
-COURT_DISHONEST = {
-    # court_dishonest -- 失信被执行人 (中国执行信息公开网; registries.md §4.1)
-    "case_code": Field("text", required=True),  # caseCode 案号
-    "subject_name": Field("name", required=True),  # iname 被执行人姓名/名称
-    "subject_uscc": Field("uscc"),  # cardNum, for organisations
-    "subject_id_number": Field("personal_id"),  # cardNum, for persons (masked)
-    "legal_rep": Field("text"),  # businessEntity 法定代表人
-    "court": Field("text"),  # courtName 执行法院
-    "area": Field("text"),  # areaName 省份
-    "gist_id": Field("text"),  # gistId 执行依据文号
-    "gist_unit": Field("text"),  # gistUnit 做出执行依据单位
-    "duty": Field("long_text"),  # duty 生效法律文书确定的义务
-    "performance": Field("text"),  # performance 履行情况
-    "disrupt_type": Field("long_text"),  # disruptTypeName 失信行为具体情形
-    "registered_on": Field("date"),  # regDate 立案时间
-    "published_on": Field("date", required=True),  # publishDate 发布时间
-}
-
-SCHEMAS: dict[str, dict[str, Field]] = {
-    "licence": LICENCE,
-    "penalty": PENALTY,
-    "abnormal_operation": ABNORMAL_OPERATION,
-    "serious_illegal_list": SERIOUS_ILLEGAL_LIST,
-    "telecom_list_entry": TELECOM_LIST_ENTRY,
-    "court_dishonest": COURT_DISHONEST,
 }

@@ -14,7 +14,7 @@ from scrapy.exceptions import DropItem
 
 from pipelines import normalise, uscc
 from pipelines.items import RecordItem
-from pipelines.schemas import SCHEMAS, Field
+from pipelines.schemas import Field
 
 
 def _text(value: object) -> str | None:
@@ -90,10 +90,24 @@ def normalise_fields(schema: dict[str, Field], raw: dict[str, Any], item: Record
 
 
 class NormalisePipeline:
-    """Types each record's fields by its record type's schema (pipelines/schemas.py)."""
+    """Types each record's fields by its item type's schema: the running spider's `fields` (its source's
+    fields.py), or the schemas it is given (a file fed through `creditwatch ingest`)."""
+
+    def __init__(self, schemas: dict[str, dict[str, Field]] | None = None, crawler: Any = None) -> None:
+        self.schemas = schemas
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> NormalisePipeline:
+        return cls(crawler=crawler)
+
+    def _schemas(self) -> dict[str, dict[str, Field]]:
+        if self.schemas is None:
+            self.schemas = dict(self.crawler.spider.fields)
+        return self.schemas
 
     def process_item(self, item: RecordItem) -> RecordItem:
-        schema = SCHEMAS.get(item.record_type)
+        schema = self._schemas().get(item.record_type)
         if schema is None:
             item.quarantine(f"unknown record type {item.record_type!r}", "record_type", item.record_type)
             return item

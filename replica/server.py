@@ -93,11 +93,12 @@ class Replica:
     """Serve `world` on 127.0.0.1. Use as a context manager or call start()/stop()."""
 
     def __init__(self, world: World | None = None, faults: Faults | None = None, port: int = 0) -> None:
-        from replica import sites  # the sites register their routes on import
+        from replica import sites  # each source's spiders/<source>/replica.py
 
         self.world = world or World()
         self.faults = faults if faults is not None else Faults()
-        self.routes: dict[tuple[str, str], Handler] = sites.routes()
+        self.routes, self.pattern_routes = sites.routes()
+        self.not_found = sites.not_found_handlers()
         self.sessions: dict[str, Session] = {}
         self.epoch = 0  # which week of the world is served (0 = first crawl); /__replica__/epoch?set=N
         self.attempts: Counter[str] = Counter()
@@ -189,9 +190,9 @@ class Replica:
             return Response(200, b"User-agent: *\nAllow: /\n", "text/plain")
         if request.path.startswith("/__replica__/"):
             return self._hook(request)
-        handler = self.routes.get((request.method, request.path))
+        handler = self.route(request)
         if handler is None:
-            return Response(404, b"<html><body>404 Not Found</body></html>", "text/html")
+            return self._not_found(request)
         fault = self._fault(request)
         if fault is not None:
             return fault
@@ -199,6 +200,24 @@ class Replica:
         with self.lock:
             self.hits[request.path] += 1
         return response
+
+    def route(self, request: Request) -> Handler | None:
+        """The handler of an exact path, else of the first path pattern that matches it whole."""
+        handler = self.routes.get((request.method, request.path))
+        if handler is not None:
+            return handler
+        for method, pattern, candidate in self.pattern_routes:
+            if method == request.method and pattern.fullmatch(request.path):
+                return candidate
+        return None
+
+    def _not_found(self, request: Request) -> Response:
+        """A path the site does not serve (or a wrong method) gets the site's own answer, else a plain 404."""
+        host = request.path.lstrip("/").split("/", 1)[0]
+        answer = self.not_found.get(host)
+        if answer is not None:
+            return answer(self, request)
+        return Response(404, b"<html><body>404 Not Found</body></html>", "text/html")
 
     def _fault(self, request: Request) -> Response | None:
         key = f"{request.method} {request.path} {sorted(request.query.items())} {sorted(request.form.items())}"
@@ -231,7 +250,8 @@ class Replica:
             return Response(200, page.encode(), "text/html;charset=utf-8")
         if kind == "slow":
             time.sleep(self.faults.slow_seconds)
-        handler = self.routes[(request.method, request.path)]
+        handler = self.route(request)
+        assert handler is not None
         full = handler(self, request)
         if kind == "truncated":
             full.body = full.body[: max(1, len(full.body) // 2)]

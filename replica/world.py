@@ -52,12 +52,6 @@ PENALTY_KIND_LABELS = {
     "licence_revocation": (["licence_revocation"], "吊销许可证件"),
     "circulated_criticism": (["circulated_criticism"], "通报批评"),
 }
-LIST_REASONS = {"bad": "未按规定报告年报信息，经责令限期改正后仍未履行", "dishonest": "被吊销电信业务经营许可证"}
-ABNORMAL_REASONS = [
-    "未依照《企业信息公示暂行条例》第八条规定的期限公示年度报告的",
-    "通过登记的住所或者经营场所无法联系的",
-    "未在市场监督管理部门依照《企业信息公示暂行条例》第十条规定责令的期限内公示有关企业信息的",
-]
 
 
 def _s2t(text: str) -> str:
@@ -157,85 +151,6 @@ class Penalty:
     epoch_removed: int | None = None  # repaired or expired before this epoch's crawl
 
 
-@dataclass
-class AbnormalListing:
-    """经营异常名录 entry on 公示系统 (entBusExcep)."""
-
-    key: str
-    subject: Subject
-    reason: str  # 列入经营异常名录原因
-    listed_on: date
-    authority: str
-    removed_on: date | None = None  # 移出日期 (the listing stays visible with its removal)
-    removal_reason: str | None = None
-    removal_authority: str | None = None
-    removed_in_epoch: int | None = None  # epoch from which the removal is shown
-    date_style: str = "iso"
-    epoch_added: int = 0
-    epoch_removed: int | None = None
-
-
-@dataclass
-class SeriousIllegalListing:
-    """严重违法失信名单 entry on 公示系统 (illInfo)."""
-
-    key: str
-    subject: Subject
-    reason: str
-    listed_on: date
-    authority: str
-    epoch_added: int = 0
-    epoch_removed: int | None = None
-
-
-@dataclass
-class TelecomListEntry:
-    """电信业务经营不良名单 (list bad) / 失信名单 (list dishonest) entry, published in MIIT notices."""
-
-    key: str
-    list_kind: str  # bad | dishonest
-    subject: Subject
-    licence_no: str | None
-    decided_on: date
-    reason: str  # 列入事由
-    unit: str  # 列入单位
-    notice_id: str
-    epoch_added: int = 0
-    epoch_removed: int | None = None
-
-
-@dataclass
-class TelecomNotice:
-    """A quarterly MIIT notice listing entries, published as an HTML table, an XLSX or an image."""
-
-    notice_id: str
-    title: str
-    published_on: date
-    list_kind: str
-    format: str  # html | xlsx | image
-    entries: list[TelecomListEntry]
-    epoch_added: int = 0
-
-
-@dataclass
-class CourtDishonest:
-    """失信被执行人 (中国执行信息公开网 zxgk)."""
-
-    case_code: str  # 案号: the natural key
-    subject: Subject
-    court: str
-    area: str
-    gist_id: str
-    gist_unit: str
-    duty: str
-    performance: str
-    disrupt_type: str
-    registered_on: date
-    published_on: date
-    epoch_added: int = 0
-    epoch_removed: int | None = None
-
-
 CHINA = timezone(timedelta(hours=8))
 
 
@@ -273,12 +188,24 @@ class World:
             if company.name not in used_names:
                 used_names.add(company.name)
                 self.companies.append(company)
-        self.penalties: list[Penalty] = []
-        self.abnormal_listings: list[AbnormalListing] = []
-        self.serious_illegal: list[SeriousIllegalListing] = []
-        self.telecom_notices: list[TelecomNotice] = []
-        self.court_dishonest: list[CourtDishonest] = []
-        self._records()
+        self.subjects: list[Subject] = self._subjects()
+        # Record families (penalties, abnormal_listings, …): each source's replica module adds its share
+        # (replica/sites.py `populate`), from its own random stream.
+        self.families: dict[str, list] = {}
+        from replica import sites
+
+        sites.populate(self)
+
+    def family(self, name: str) -> list:
+        """The records of one family (created empty on first use, so a source can add to it)."""
+        return self.families.setdefault(name, [])
+
+    def __getattr__(self, name: str) -> list:
+        # world.penalties, world.court_dishonest, …: a family by attribute, for readability in site modules.
+        families = self.__dict__.get("families")
+        if families is not None and name in families:
+            return families[name]
+        raise AttributeError(f"World has no attribute or record family {name!r}")
 
     # -- generation ---------------------------------------------------------------------------
     def _uscc(self, region_code: str, kind: str = "91") -> str:
@@ -390,119 +317,38 @@ class World:
                                     "individual_business", None, person_name=person, person_id=person_id(rng)))
         return subjects
 
-    def _date_style(self) -> str:
-        return self.rng.choice(["iso", "iso", "cn", "slash", "compact", "epoch_ms"])
+    def date_style(self, rng: random.Random) -> str:
+        """How a record writes its dates: every form the registries use, iso most often."""
+        return rng.choice(["iso", "iso", "cn", "slash", "compact", "epoch_ms"])
 
-    def _penalty(self, subject: Subject, n: int) -> Penalty:
-        rng = self.rng
-        platform = "creditchina" if rng.random() < 0.6 else "gsxt"
+    def uscc(self, rng: random.Random, region_code: str, kind: str = "91") -> str:
+        """A valid code (GB 32100) for a registration in `region_code` (kind 91 company, 92 个体工商户, 11 机关)."""
+        body = "".join(rng.choice(USCC_ALPHABET) for _ in range(9))
+        first17 = kind + region_code + body
+        return first17 + uscc_check_char(first17)
+
+    def penalty(self, rng: random.Random, subject: Subject, platform: str, authority: str, authority_region: str,
+                domain: str, decision_no: str, decided: date) -> Penalty:
+        """A 行政处罚 against `subject`, decided by `authority` on `decided` (the source picks those)."""
         kind = rng.choice(PENALTY_KINDS)
-        decided = self.today - timedelta(days=rng.randint(5, 365 * 3))
         fine = None
         if kind in ("fine", "fine_confiscation", "fine_suspension"):
             fine = Decimal(rng.choice([2000, 5000, 10000, 30000, 50000, 100000, 200000, 500000]))
         kinds, kinds_text = PENALTY_KIND_LABELS[kind]
         content = kinds_text if fine is None else f"{kinds_text}，罚款人民币{fine}元"
-        if platform == "creditchina":
-            region = rng.choice(list(REGIONS))
-            authority, domain = REGIONS[region][2], "telecom"
-            number = f"{REGIONS[region][0]}通管罚〔{decided.year}〕{n + 1}号"
-        else:
-            region = rng.choice(list(REGIONS))
-            authority = f"{REGION_CITY[region]}市市场监督管理局"
-            domain = rng.choice(["general", "general", "food", "special_equipment"])
-            number = f"{REGIONS[region][0][0]}市监处罚〔{decided.year}〕{n + 100}号"
         facts = "未按规定履行网络与信息安全管理义务"
         if subject.person_id:
             facts = f"当事人{subject.person_name}（公民身份号码{subject.person_id}）{facts}"
         return Penalty(
-            decision_no=number, platform=platform, subject=subject, kinds=kinds, kinds_text=kinds_text,
+            decision_no=decision_no, platform=platform, subject=subject, kinds=kinds, kinds_text=kinds_text,
             content=content, facts=facts, basis="《中华人民共和国网络安全法》第五十九条", fine_yuan=fine,
             decided_on=decided, published_on=decided + timedelta(days=rng.randint(1, 7)), authority=authority,
-            authority_code=self._uscc(REGIONS[region][1], "11"), domain=domain,
-            amount_in_wan=rng.random() < 0.3, date_style=self._date_style())
-
-    def _records(self) -> None:
-        rng = self.rng
-        subjects = self._subjects()
-        for subject in subjects:
-            for _ in range(rng.choice([0, 1, 1, 2])):
-                self.penalties.append(self._penalty(subject, len(self.penalties)))
-        # Faults in the data itself: records a crawl must quarantine, with the reason.
-        self.penalties[3].malformed = "decided_on: impossible date"
-        self.penalties[5].malformed = "fine_yuan: amount is not a number"
-        # Between the first and the second crawl: two penalties repaired (gone), one new.
-        self.penalties[0].epoch_removed = 1
-        self.penalties[1].epoch_removed = 1
-        late = self._penalty(subjects[2], len(self.penalties))
-        late.epoch_added = 1
-        self.penalties.append(late)
-        for n, company in enumerate(c for c in self.companies if rng.random() < 0.3):
-            subject = Subject(company.name, company.uscc, "company", company.uscc)
-            listed = self.today - timedelta(days=rng.randint(30, 365 * 4))
-            listing = AbnormalListing(f"{company.uscc}-{listed:%Y%m%d}", subject, rng.choice(ABNORMAL_REASONS),
-                                      listed, f"{REGION_CITY[company.region]}市市场监督管理局",
-                                      date_style=self._date_style())
-            if n % 3 == 0:  # corrected: the listing shows its removal
-                listing.removed_on = listed + timedelta(days=rng.randint(20, 200))
-                listing.removal_reason = ("依照《企业经营异常名录管理暂行办法》第十一条规定，"
-                                          "列入经营异常名录3年内且依照规定履行公示义务的")
-                listing.removal_authority = listing.authority
-            elif n % 3 == 1:  # corrected between the two crawls
-                listing.removed_on = self.today + timedelta(days=3)
-                listing.removal_reason = "补报了未报年份的年度报告并公示"
-                listing.removal_authority = listing.authority
-                listing.removed_in_epoch = 1
-            self.abnormal_listings.append(listing)
-        for company in rng.sample(self.companies, k=2):
-            listed = self.today - timedelta(days=rng.randint(100, 900))
-            self.serious_illegal.append(SeriousIllegalListing(
-                f"{company.uscc}-{listed:%Y%m%d}", Subject(company.name, company.uscc, "company", company.uscc),
-                "被列入经营异常名录届满3年仍未履行相关义务", listed, f"{REGION_CITY[company.region]}市市场监督管理局"))
-        quarters = [(date(2026, 4, 20), "一"), (date(2026, 7, 20), "二"), (date(2026, 10, 20), "三")]
-        formats = ["html", "xlsx", "image"]
-        for q, ((published, label), fmt) in enumerate(zip(quarters, formats, strict=True)):
-            for list_kind, list_name in (("bad", "不良名单"), ("dishonest", "失信名单")):
-                if list_kind == "dishonest" and q != 1:
-                    continue
-                notice_id = f"n{published:%Y%m}{list_kind}"
-                entries = []
-                for company in rng.sample(self.companies, k=3 if list_kind == "bad" else 1):
-                    lic = company.licences[0]
-                    entries.append(TelecomListEntry(
-                        f"{notice_id}-{lic.licence_no}", list_kind,
-                        Subject(company.name, company.uscc, "company", company.uscc), lic.licence_no,
-                        published - timedelta(days=rng.randint(5, 40)),
-                        LIST_REASONS[list_kind],
-                        REGIONS[company.region][2], notice_id))
-                title = f"关于{published.year}年第{label}季度纳入电信业务经营{list_name}企业的公告"
-                self.telecom_notices.append(TelecomNotice(notice_id, title, published, list_kind,
-                                                          fmt if list_kind == "bad" else "html", entries))
-        extra = self.telecom_notices[0].entries  # a notice published after the first crawl
-        self.telecom_notices.append(TelecomNotice(
-            "n202611bad", "关于2026年第四季度纳入电信业务经营不良名单企业的公告", date(2026, 11, 20), "bad", "html",
-            [TelecomListEntry(f"n202611bad-{e.licence_no}", "bad", e.subject, e.licence_no, date(2026, 11, 10),
-                              e.reason, e.unit, "n202611bad", epoch_added=1) for e in extra[:1]],
-            epoch_added=1))
-        for n, subject in enumerate(s for s in subjects if s.kind in ("company", "individual_business")
-                                    and rng.random() < 0.15):
-            court = f"{subject.name[:2]}市中级人民法院"
-            registered = self.today - timedelta(days=rng.randint(60, 700))
-            self.court_dishonest.append(CourtDishonest(
-                f"({registered.year})京0105执{1000 + n}号", subject, court, subject.name[:2],
-                f"({registered.year - 1})京0105民初{3000 + n}号", court, "支付货款及利息", "全部未履行",
-                "有履行能力而拒不履行生效法律文书确定义务", registered, registered + timedelta(days=30),
-                epoch_removed=1 if n == 0 else None))
+            authority_code=self.uscc(rng, REGIONS[authority_region][1], "11"), domain=domain,
+            amount_in_wan=rng.random() < 0.3, date_style=self.date_style(rng))
 
     def at(self, epoch: int) -> dict[str, list]:
         """Every record family as published at `epoch` (0 = the first crawl, 1 = a week later)."""
-        return {
-            "penalties": [p for p in self.penalties if live_at(p, epoch)],
-            "abnormal_listings": [a for a in self.abnormal_listings if live_at(a, epoch)],
-            "serious_illegal": [s for s in self.serious_illegal if live_at(s, epoch)],
-            "telecom_notices": [n for n in self.telecom_notices if live_at(n, epoch)],
-            "court_dishonest": [c for c in self.court_dishonest if live_at(c, epoch)],
-        }
+        return {name: [r for r in records if live_at(r, epoch)] for name, records in self.families.items()}
 
     # -- views --------------------------------------------------------------------------------
     def licences(self) -> list[tuple[Company, Licence]]:

@@ -1,7 +1,7 @@
-"""What every registry spider shares: metadata, base URLs, captcha hand-off, bad-body retries,
-failure accounting and the completeness verdict the manifest reports.
+"""What every registry spider shares: its source's declaration, base URLs, search terms, captcha hand-off,
+bad-body retries, failure accounting and the completeness verdict the manifest reports.
 
-A spider module only says where to go, how to page and how to read one record.
+A source's spider.py only says where to go, how to page and how to read one record.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import html
 import json
 import re
 from collections import Counter
-from dataclasses import dataclass
 from typing import Any
 
 import scrapy
@@ -21,28 +20,29 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from pipelines.items import RecordItem
+from pipelines.schemas import Field
 from spiders.captcha import CaptchaChallenge, CaptchaSolver, make_solver
+from spiders.source import Source
 
 
-@dataclass(frozen=True)
-class SourceMeta:
-    """A source's metadata block (like an OpenSanctions dataset YAML)."""
-
-    title: str  # English name -- Chinese name
-    platform: str  # miit | creditchina | gsxt | court | tax
-    record_types: tuple[str, ...]
-    live_base_url: str  # scheme + host of the live registry; paths in the spider are the real ones
-    reference: str  # where the contract is documented (section of registries.md)
-    min_items: int = 1  # count assertion: fewer clean items than this → the source is incomplete
-    typical_items: int | None = None  # more than ~2× this is logged as a warning
+def search_terms(terms: str | None, defaults: tuple[str, ...]) -> list[str]:
+    """The `terms` spider argument (comma-separated names, USCCs or numbers: a team's watchlist), or the
+    source's defaults; blanks dropped."""
+    return [t.strip() for t in (terms.split(",") if terms else defaults) if t.strip()]
 
 
 class RegistrySpider(scrapy.Spider):
-    metadata: SourceMeta
+    """A source's spider: `metadata` is its source.yml (spiders.source.here(__file__)), `fields` its fields.py
+    FIELDS, `default_terms` the search terms used when the `terms` argument is not given."""
 
-    def __init__(self, *args: Any, base_url: str | None = None, **kwargs: Any) -> None:
+    metadata: Source
+    fields: dict[str, dict[str, Field]]
+    default_terms: tuple[str, ...] = ()
+
+    def __init__(self, *args: Any, base_url: str | None = None, terms: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._base_url_arg = base_url
+        self.terms = search_terms(terms, self.default_terms)
         self.incomplete_reasons: list[str] = []
         self.expected: Counter[str] = Counter()
         self.received: Counter[str] = Counter()
@@ -65,8 +65,7 @@ class RegistrySpider(scrapy.Spider):
             return self._base_url_arg.rstrip("/")
         replica = self.settings.get("CREDITWATCH_REPLICA_URL") if hasattr(self, "crawler") else None
         if replica:
-            host = self.metadata.live_base_url.split("://", 1)[1]
-            return f"{replica.rstrip('/')}/{host}"
+            return f"{replica.rstrip('/')}/{self.metadata.host}"
         return self.metadata.live_base_url
 
     def url(self, path: str) -> str:
@@ -170,9 +169,6 @@ class RegistrySpider(scrapy.Spider):
         items = self.crawler.stats.get_value("creditwatch/items", 0)
         if not reasons and items < self.metadata.min_items:
             reasons.append(f"{items} clean records, under the expected minimum of {self.metadata.min_items}")
-        typical = self.metadata.typical_items
-        if typical and items > 2 * typical:
-            self.logger.warning("%s: %d records, over twice the typical %d", self.name, items, typical)
         return (not reasons, reasons)
 
     # -- captchas -----------------------------------------------------------------------------

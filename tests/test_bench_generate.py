@@ -21,13 +21,16 @@ from bench.generate import (
     Scale,
     family_sizes,
     generate,
+    source_of,
     usccs,
     week_rows,
 )
 from pipelines.run_folder import RECORD_SCHEMA, RunFolder
-from pipelines.schemas import SCHEMAS
+from spiders.source import item_fields, sources
 from warehouse.db import connect
 from warehouse.publish import apply_run
+
+SCHEMAS = {t: spec for name in sources() for t, spec in item_fields(name).items()}
 
 TINY = Scale(operators=300, records=6_000, crawl_operators=0)
 
@@ -98,7 +101,8 @@ def test_next_week_differs_by_five_percent_and_loads_and_builds(tmp_path: Path, 
     con.close()
     assert (second.new, second.changed, second.removed) == (expected["new"], expected["changed"], expected["removed"])
     assert current == total - expected["removed"] + expected["new"]
-    assert built.rows["core.record_links"] == total - family_sizes(TINY)[("miit_licences", "licence")] + expected["new"]
+    licences = family_sizes(TINY)[(source_of("miit", "licence"), "licence")]
+    assert built.rows["core.record_links"] == total - licences + expected["new"]
 
 
 def test_an_unknown_scale_or_a_world_too_small_is_refused(tmp_path: Path) -> None:

@@ -16,13 +16,13 @@ from scrapy.utils.test import get_crawler
 from flows.stages import crawl_source, load, transform
 from pipelines.run_folder import RunFolder
 from replica.server import Faults, Replica
-from replica.sites.zxgk import court_masked
 from replica.world import World
-from spiders.court_dishonest import CourtDishonestSpider, refused, split_card_num
-from tests.helpers import assert_incomplete_because, only_fault
+from spiders.court_dishonest.replica import court_masked
+from spiders.court_dishonest.spider import CourtDishonestSpider, refused, split_card_num
+from spiders.source import sources
 
 SOURCE = "court_dishonest"
-FIXTURES = Path(__file__).parent / "fixtures" / "zxgk"
+FIXTURES = sources()["court_dishonest"].fixtures
 LIVE = "https://zxgk.court.gov.cn"
 PAGED = {"page_size": "2"}  # the replica holds few cases: small pages make paging (and its repeats) happen
 
@@ -102,26 +102,12 @@ def test_epoch_one_drops_the_removed_case(world: World, tmp_path: Path) -> None:
     assert gone == {c.case_code for c in world.court_dishonest if c.epoch_removed == 1}
 
 
-def test_without_a_solver_the_source_ends_incomplete_not_empty(quiet_replica: Replica, tmp_path: Path) -> None:
-    manifest = crawl(quiet_replica, tmp_path / "run", solver="none")
-    assert manifest["complete"] is False and manifest["items"] == 0
-    assert any("captcha" in reason and "no solver" in reason for reason in manifest["incomplete_reasons"])
-
-
 def test_the_firewall_412_without_its_cookie_blocks_the_source(world: World, tmp_path: Path) -> None:
     with Replica(world, Faults.none()) as replica:
         replica.zxgk_firewall = True
         manifest = crawl(replica, tmp_path / "run")
     assert manifest["complete"] is False and manifest["items"] == 0
     assert any("blocked" in r and "412" in r for r in manifest["incomplete_reasons"]), manifest["incomplete_reasons"]
-
-
-@pytest.mark.parametrize(("fault", "expected"), [("challenge", "blocked"), ("layout_drift", "layout changed")])
-def test_challenge_pages_and_layout_drift_end_the_source_incomplete(world: World, tmp_path: Path, fault: str,
-                                                                     expected: str) -> None:
-    with Replica(world, only_fault(fault)) as replica:
-        manifest = crawl(replica, tmp_path / "run")
-    assert_incomplete_because(manifest, expected)
 
 
 def test_staging_types_the_cases(crawled, tmp_path: Path) -> None:

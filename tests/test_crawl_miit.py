@@ -12,7 +12,6 @@ from flows.stages import CrawlError, crawl_source
 from pipelines.run_folder import RunFolder
 from replica.server import Replica
 from replica.world import World
-from tests.helpers import assert_incomplete_because, only_fault
 
 
 @pytest.fixture(scope="module")
@@ -61,13 +60,6 @@ def test_evidence_is_archived_with_an_index(crawled: RunFolder) -> None:
     assert (crawled.path / "evidence" / first["sha256"][:2] / f"{first['sha256']}.gz").exists()
 
 
-def test_without_a_solver_the_source_ends_incomplete_not_empty(quiet_replica: Replica, tmp_path: Path) -> None:
-    manifest = crawl_source("miit_licences", tmp_path / "run", replica_url=quiet_replica.base_url, solver="none")
-    assert manifest["complete"] is False
-    assert any("captcha" in reason for reason in manifest["incomplete_reasons"])
-    assert manifest["items"] == 0
-
-
 def test_an_unreachable_site_is_incomplete(tmp_path: Path) -> None:
     # Port 9 on loopback: nothing listens there; every request fails after its retries.
     manifest = crawl_source("miit_licences", tmp_path / "run", replica_url="http://127.0.0.1:9", solver="replica")
@@ -85,11 +77,3 @@ def test_a_crashing_crawl_leaves_an_incomplete_manifest(tmp_path: Path) -> None:
         )
     manifest = json.loads((tmp_path / "run" / "miit_licences.manifest.json").read_text("utf-8"))
     assert manifest["complete"] is False and manifest["finish_reason"] == "crashed"
-
-
-@pytest.mark.parametrize(("fault", "expected"), [("challenge", "blocked"), ("layout_drift", "layout changed")])
-def test_firewall_pages_and_layout_drift_end_the_source_incomplete(world: World, tmp_path: Path, fault: str,
-                                                                    expected: str) -> None:
-    with Replica(world, only_fault(fault)) as replica:
-        manifest = crawl_source("miit_licences", tmp_path / "run", replica_url=replica.base_url, solver="replica")
-    assert_incomplete_because(manifest, expected)

@@ -21,10 +21,10 @@ from flows.stages import crawl_source
 from pipelines.items import RecordItem
 from pipelines.run_folder import RunFolder
 from pipelines.stages import NormalisePipeline
-from replica.server import Faults, Replica
-from replica.sites import creditchina as site
+from replica.server import Replica
 from replica.world import World
-from spiders.creditchina_penalties import (
+from spiders.creditchina_penalties import replica as site
+from spiders.creditchina_penalties.spider import (
     MAX_CAPTCHA_TRIES,
     CreditchinaPenaltiesSpider,
     domain_of,
@@ -32,9 +32,10 @@ from spiders.creditchina_penalties import (
     is_refused,
     penalty_fields,
 )
+from spiders.source import sources
 
 SOURCE = "creditchina_penalties"
-FIXTURES = Path(__file__).parent / "fixtures" / "creditchina"
+FIXTURES = sources()["creditchina_penalties"].fixtures
 
 
 # -- the replica speaks the contract ----------------------------------------------------------------
@@ -104,7 +105,7 @@ def test_rows_render_dates_amounts_and_malformed_values(world: World) -> None:
             assert entity["cf_jdrq"].endswith("日")
     malformed_fine = next(p for p in penalties.values() if p.malformed and p.malformed.startswith("fine"))
     assert site.penalty_row(malformed_fine)["entity"]["cf_nr_fk"] == "待定"
-    twins = [p for p in penalties.values() if site.is_twin(p)]
+    twins = [p for p in world.at(0)["penalties"] if p.platform == "creditchina" and site.is_twin(p)]
     assert twins and len(site.listing(world, 0)) == len(world.ground_truth(0)[SOURCE]["records"]) + 2 + len(twins)
 
 
@@ -162,23 +163,6 @@ def test_a_week_later_repaired_penalties_are_gone(world: World, tmp_path: Path) 
     keys = {r["natural_key"] for r in pq.read_table(RunFolder(tmp_path / "run").records(SOURCE)).to_pylist()}
     before, after = world.ground_truth(0)[SOURCE]["records"], world.ground_truth(1)[SOURCE]["records"]
     assert keys == after and before - after and not (before - after) & keys
-
-
-@pytest.mark.parametrize(("faults", "solver", "expected"), [
-    ({}, "none", "captcha"),
-    ({"challenge": 1.0}, "replica", "blocked"),
-    ({"layout_drift": 1.0}, "replica", "layout changed"),
-])
-def test_faults_that_end_the_source_incomplete(world: World, tmp_path: Path, faults: dict, solver: str,
-                                                expected: str) -> None:
-    chosen = Faults.none()
-    for name, rate in faults.items():
-        setattr(chosen, name, rate)
-    with Replica(world, chosen) as replica:
-        manifest = crawl_source(SOURCE, tmp_path / "run", replica_url=replica.base_url, solver=solver)
-    assert manifest["complete"] is False
-    assert any(expected in reason for reason in manifest["incomplete_reasons"]), manifest["incomplete_reasons"]
-    assert manifest["items"] == 0
 
 
 # -- offline parsing of saved responses ------------------------------------------------------------
@@ -246,7 +230,7 @@ def test_an_individuals_id_is_masked_by_the_pipeline() -> None:
     (item,) = [o for o in reader.parse_page(saved("individual_page1.json", request)) if isinstance(o, RecordItem)]
     raw_facts = item.raw["entity"]["cf_sy"]
     assert "公民身份号码" in raw_facts
-    cleaned = NormalisePipeline().process_item(item)
+    cleaned = NormalisePipeline(CreditchinaPenaltiesSpider.fields).process_item(item)
     assert not cleaned.problems
     assert "*" * 13 in cleaned.fields["facts"] and cleaned.fields["facts"] != raw_facts
 

@@ -23,15 +23,16 @@ from pipelines.items import RecordItem
 from pipelines.normalise import clean_text, mask_id_number
 from pipelines.run_folder import RunFolder
 from replica.server import Faults, Replica
-from replica.sites import gsxt
 from replica.world import World
-from spiders.gsxt_records import GsxtRecordsSpider, listing_key, strip_markup
+from spiders.gsxt_records import replica as gsxt
+from spiders.gsxt_records.spider import GsxtRecordsSpider, listing_key, strip_markup
+from spiders.source import sources
 from tests.helpers import assert_incomplete_because, only_fault
 from transforms.build import build
 from warehouse.db import connect
 from warehouse.load import load_run
 
-FIXTURES = Path(__file__).parent / "fixtures" / "gsxt"
+FIXTURES = sources()["gsxt_records"].fixtures
 SOURCE = "gsxt_records"
 STAGING = ["staging.stg_gsxt__abnormal_operations", "staging.stg_gsxt__serious_illegal", "staging.stg_gsxt__penalties"]
 
@@ -39,7 +40,7 @@ STAGING = ["staging.stg_gsxt__abnormal_operations", "staging.stg_gsxt__serious_i
 def _crawl(world: World, run_dir: Path, epoch: int = 0, faults: Faults | None = None, granted: bool = True) -> dict:
     with Replica(world, faults) as replica:
         replica.epoch = epoch
-        gsxt.grant_browser_session(replica, granted)
+        gsxt.browser_session(replica, granted)
         return crawl_source(SOURCE, run_dir, replica_url=replica.base_url, solver="replica")
 
 
@@ -122,17 +123,11 @@ def test_epoch_one_removals_are_changes_and_penalties_come_and_go(runs: dict, wo
 
 # -- (c) what must end the source incomplete ---------------------------------------------------------------
 
-@pytest.mark.parametrize(("fault", "granted", "expected"), [
-    (None, False, "HTTP 521 firewall challenge (加速乐"),
-    ("challenge", True, "瑞数 JS challenge page"),
-    ("layout_drift", True, "layout changed"),
-])
-def test_firewalls_and_layout_drift_end_the_source_incomplete(world: World, tmp_path: Path, fault: str | None,
-                                                               granted: bool, expected: str) -> None:
-    manifest = _crawl(world, tmp_path / "run", faults=only_fault(fault), granted=granted)
-    assert_incomplete_because(manifest, expected)
-    if fault is None:
-        assert manifest["items"] == 0
+def test_without_a_browser_session_the_firewall_blocks_the_source(world: World, tmp_path: Path) -> None:
+    # (challenge pages and layout drift: tests/test_fault_suite.py, for every source)
+    manifest = _crawl(world, tmp_path / "run", faults=only_fault(None), granted=False)
+    assert_incomplete_because(manifest, "HTTP 521 firewall challenge (加速乐")
+    assert manifest["items"] == 0
 
 
 # -- (e) personal data -------------------------------------------------------------------------------------
@@ -179,7 +174,7 @@ def test_without_clearance_521_and_the_script_computes_the_cookie(site: tuple[Re
 def test_search_highlights_repeats_page_boundaries_and_covers_every_match(site: tuple[Replica, str],
                                                                           world: World) -> None:
     replica, url = site
-    gsxt.grant_browser_session(replica)
+    gsxt.browser_session(replica)
     first = _search(url, "科技", 1)
     assert "<font color=red>科技</font>" in first["data"][0]["entName"]
     pages = [first] + [_search(url, "科技", p) for p in range(2, first["totalPage"] + 1)]
@@ -191,7 +186,7 @@ def test_search_highlights_repeats_page_boundaries_and_covers_every_match(site: 
 
 def test_entity_pages_of_some_nodes_are_gbk(site: tuple[Replica, str], world: World) -> None:
     replica, url = site
-    gsxt.grant_browser_session(replica)
+    gsxt.browser_session(replica)
     entity = next(e for e in gsxt.entities(world) if e.node in gsxt.GBK_NODES and e.penalties)
     path = f"/gsxt/corp-query-entprise-info-punishmentdetail-{entity.pripid}.html?nodeNum={entity.node}&start=0"
     with urllib.request.urlopen(url + path) as answer:

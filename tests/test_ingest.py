@@ -13,6 +13,7 @@ import xlsxwriter
 from flows import stages
 from pipelines.ingest import IngestError, ingest_file
 from pipelines.run_folder import RunFolder
+from spiders.source import item_fields
 from tests.helpers import write_run
 from tests.test_marts import LISTED_BAD, operator, penalty
 from warehouse.db import connect
@@ -89,7 +90,7 @@ def write_xlsx(path: Path) -> Path:
 )
 def test_a_file_goes_through_the_pipeline(tmp_path: Path, make) -> None:
     path = make(tmp_path / ("file.xlsx" if make is write_xlsx else "file.csv"))
-    manifest = ingest_file("creditchina_penalties", path, tmp_path / "run")
+    manifest = ingest_file("creditchina_penalties", path, tmp_path / "run", item_fields("creditchina_penalties"))
     assert (manifest["items"], manifest["quarantined"], manifest["duplicates_dropped"]) == (2, 1, 1)
     folder = RunFolder(tmp_path / "run")
     records = {
@@ -108,7 +109,7 @@ def test_missing_template_columns_are_named(tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     path.write_text("名称,日期\nx,2026-01-01\n", "utf-8")
     with pytest.raises(IngestError, match="missing template column"):
-        ingest_file("creditchina_penalties", path, tmp_path / "run")
+        ingest_file("creditchina_penalties", path, tmp_path / "run", item_fields("creditchina_penalties"))
 
 
 def test_an_ingested_file_never_removes_crawled_records(tmp_path: Path, warehouse: Path) -> None:

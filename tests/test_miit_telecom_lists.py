@@ -18,11 +18,11 @@ from pipelines.items import RecordItem
 from pipelines.run_folder import RunFolder
 from replica.server import Faults, Replica
 from replica.world import World
-from spiders.miit_telecom_lists import MiitTelecomListsSpider, list_kind, notice_id, table_rows
-from tests.helpers import assert_incomplete_because, only_fault
+from spiders.miit_telecom_lists.spider import MiitTelecomListsSpider, list_kind, notice_id, table_rows
+from spiders.source import sources
 
 SOURCE = "miit_telecom_lists"
-FIXTURES = Path(__file__).parent / "fixtures" / "miit_notices"
+FIXTURES = sources()["miit_telecom_lists"].fixtures
 LIVE = "https://www.miit.gov.cn"
 
 
@@ -108,14 +108,6 @@ def test_truncated_pages_are_fetched_again_not_read_as_short(world: World, tmp_p
     assert manifest["complete"], manifest["incomplete_reasons"]
     assert manifest["retries"] > 0
     assert_matches_truth(RunFolder(tmp_path / "run"), world.ground_truth(0)[SOURCE])
-
-
-@pytest.mark.parametrize(("fault", "expected"), [("challenge", "blocked"), ("layout_drift", "layout changed")])
-def test_firewall_pages_and_a_redesign_end_the_source_incomplete(world: World, tmp_path: Path, fault: str,
-                                                                  expected: str) -> None:
-    with Replica(world, only_fault(fault)) as replica:
-        manifest = crawl(replica, tmp_path / "run")
-    assert_incomplete_because(manifest, expected)
 
 
 def test_staging_types_the_entries(crawled, tmp_path: Path) -> None:
@@ -266,6 +258,6 @@ def test_a_notice_naming_both_lists_reads_each_table_under_its_lead_line() -> No
     ("信息通信管理局2026年工作要点", False),
 ])
 def test_which_titles_are_list_notices(title: str, followed: bool) -> None:
-    from spiders.miit_telecom_lists import LIST_NOTICE
+    from spiders.miit_telecom_lists.spider import LIST_NOTICE
 
     assert bool(LIST_NOTICE.search(title)) is followed

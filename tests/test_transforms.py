@@ -25,7 +25,10 @@ def test_models_are_ordered_by_what_they_read() -> None:
 
 def test_selecting_a_model_builds_only_it_and_its_upstream() -> None:
     chosen = select(discover(), ["core.licences"])
-    assert set(chosen) == {"staging.stg_miit__licences", "staging.stg_miit__licence_business_types", "core.licences"}
+    # core reads the interface unions; each union reads the sources' interface models, which read staging.
+    assert set(chosen) == {"staging.stg_miit__licences", "staging.stg_miit__licence_business_types",
+                           "staging.miit_licences__licences", "staging.miit_licences__licence_business_types",
+                           "staging.licences_unioned", "staging.licence_business_types_unioned", "core.licences"}
     with pytest.raises(ValueError, match="unknown model"):
         select(discover(), ["core.nope"])
 

@@ -28,13 +28,15 @@ import pyarrow.parquet as pq
 import xlsxwriter
 
 from pipelines.uscc import InvalidUSCC, validate_uscc
+from spiders.source import record_types
 from transforms.link import LinkInputError, link_records
 from transforms.link.files import read_table
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 LANGS = ("zh", "en")
-# The lists whose rows are highlighted: 失信名单 (telecom), 失信被执行人 (courts), 严重违法失信名单 (SAMR).
-DISHONEST_TYPES = frozenset({"telecom_dishonest_list", "court_dishonest", "serious_illegal_list"})
+# The lists whose rows are highlighted (失信名单, 失信被执行人, 严重违法失信名单, …): the record types whose
+# source.yml flags them `dishonest_list` (spiders/source.py; seeds.record_types in the warehouse).
+DISHONEST_TYPES = frozenset(t.name for t in record_types().values() if t.dishonest_list)
 WATCHLIST_COLUMNS = ("name", "uscc")
 
 
@@ -140,14 +142,7 @@ SHEETS = (SUMMARY_SHEET, NEW_SHEET, OPEN_SHEET, REMOVAL_SHEET, REVIEW_SHEET, LIC
 
 # Codes shown as words in the workbook (zh, en); Parquet keeps the codes.
 LABELS: dict[str, dict[str, tuple[str, str]]] = {
-    "record_type": {
-        "penalty": ("行政处罚", "Administrative penalty"),
-        "abnormal_operation": ("经营异常名录", "Abnormal operations list"),
-        "serious_illegal_list": ("严重违法失信名单", "Serious illegal & dishonest list"),
-        "telecom_bad_list": ("电信业务经营不良名单", "Telecom bad list"),
-        "telecom_dishonest_list": ("电信业务经营失信名单", "Telecom dishonest list"),
-        "court_dishonest": ("失信被执行人", "Dishonest judgement debtor"),
-    },
+    "record_type": {t.name: (t.label_zh, t.label_en) for t in record_types().values()},
     "removal_status": {
         "eligible": ("可申请修复", "Eligible now"), "waiting": ("等待期内", "Waiting"),
         "conditions_unmet": ("条件未满足", "Conditions unmet"), "barred": ("不得修复", "Barred"),

@@ -15,14 +15,12 @@ from pathlib import Path
 
 import duckdb
 
+from spiders.source import record_types
 from transforms.export import DISHONEST_TYPES, LABELS, SUMMARY_LABELS, collect_tables, iso_week, parse_week
 
 TREND_WEEKS = 26
 TOP_N = 12
-PALETTE = {
-    "penalty": "#4e79a7", "abnormal_operation": "#f28e2b", "serious_illegal_list": "#e15759",
-    "telecom_bad_list": "#76b7b2", "telecom_dishonest_list": "#b07aa1", "court_dishonest": "#9c755f",
-}
+PALETTE = {t.name: t.colour for t in record_types().values()}  # each record type's colour, from its source.yml
 # Province-level divisions, matched at the start of an authority's name (北京市通信管理局 → 北京).
 PROVINCES = (
     "北京", "天津", "河北", "山西", "内蒙古", "辽宁", "吉林", "黑龙江", "上海", "江苏", "浙江", "安徽", "福建", "江西",

@@ -1,27 +1,25 @@
-"""Words an alert shows: record-type labels and which record types put an operator on a critical list.
-
-Record-type labels are read through `record_type_label` only. Today they live in transforms/export.py
-(LABELS); when they move to the generated seed `seeds.record_types` (record_type, label_zh, label_en,
-dishonest_list, …), these two functions are the only lines to change.
+"""Words an alert shows, and which record types make a new entry critical — read from the record-type
+declarations (spiders/<source>/source.yml through spiders.source.record_types, the same home as
+seeds.record_types), through these two functions only.
 """
 
 from __future__ import annotations
 
-from transforms.export import DISHONEST_TYPES, LABELS
-
-# 两单: the telecom 不良名单 and 失信名单 (《电信业务经营不良名单和失信名单管理办法》). With the dishonesty
-# lists (DISHONEST_TYPES: 失信名单, 失信被执行人, 严重违法失信名单) a new entry is a critical alert.
-TWO_LISTS = frozenset({"telecom_bad_list", "telecom_dishonest_list"})
+from spiders.source import record_types
 
 
 def record_type_label(record_type: str | None, lang: str = "zh") -> str:
     """记录类型 in words (行政处罚, 经营异常名录 …); an unknown code is shown as itself."""
     if not record_type:
         return ""
-    labels = LABELS["record_type"].get(record_type)
-    return (labels[0] if lang == "zh" else labels[1]) if labels else record_type
+    declared = record_types().get(record_type)
+    if declared is None:
+        return record_type
+    return declared.label_zh if lang == "zh" else declared.label_en
 
 
 def listing_types() -> list[str]:
-    """Record types whose new entries are `listed` events (critical): 两单 and the dishonesty lists."""
-    return sorted(TWO_LISTS | DISHONEST_TYPES)
+    """Record types whose new entries are `listed` events (critical): the dishonesty lists (失信名单,
+    失信被执行人, 严重违法失信名单 …) and the lists that stand in the way of a licence renewal (两单: the
+    telecom 不良名单 and 失信名单), as their source.yml flags them."""
+    return sorted(t.name for t in record_types().values() if t.dishonest_list or t.blocks_licence_renewal)

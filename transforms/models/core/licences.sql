@@ -13,7 +13,7 @@ SELECT
     list(DISTINCT b.business_code ORDER BY b.business_code) AS business_codes,
     l.first_seen_at,
     l.last_seen_at
-FROM staging.stg_miit__licences l
-LEFT JOIN staging.stg_miit__licence_business_types b USING (record_id)
+FROM staging.licences_unioned l
+LEFT JOIN staging.licence_business_types_unioned b USING (record_id)
 WHERE l.removed_at IS NULL
 GROUP BY ALL

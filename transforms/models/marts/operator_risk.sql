@@ -3,7 +3,10 @@
 -- the cloud-service credit evaluation (《云服务企业信用评价办法》: 30 not on either telecom list and a
 -- clean history / 20 not listed but a record in the history / 10 on the bad list / 0 on the dishonest list).
 WITH open_records AS (
-    SELECT * FROM core.operator_records WHERE removed_at IS NULL
+    SELECT r.*, t.dishonest_list
+    FROM core.operator_records r
+    JOIN seeds.record_types t USING (record_type)
+    WHERE r.removed_at IS NULL
 ),
 per_operator AS (
     SELECT
@@ -16,6 +19,7 @@ per_operator AS (
         count(*) FILTER (record_type = 'telecom_bad_list')              AS open_telecom_bad_list,
         count(*) FILTER (record_type = 'telecom_dishonest_list')        AS open_telecom_dishonest_list,
         count(*) FILTER (record_type = 'court_dishonest')               AS open_court_dishonest,
+        count(*) FILTER (dishonest_list)                                AS open_dishonest_list_records,
         max(event_on)                                                   AS newest_record_on,
         count(*) FILTER (removal_status = 'eligible')                   AS eligible_for_repair
     FROM open_records
@@ -48,6 +52,7 @@ SELECT
     coalesce(p.open_telecom_bad_list, 0)                               AS open_telecom_bad_list,
     coalesce(p.open_telecom_dishonest_list, 0)                         AS open_telecom_dishonest_list,
     coalesce(p.open_court_dishonest, 0)                                AS open_court_dishonest,
+    coalesce(p.open_dishonest_list_records, 0)                         AS open_dishonest_list_records, -- any 失信 list
     p.newest_record_on,
     coalesce(h.records_ever, 0)                                        AS records_ever,
     coalesce(h.records_removed, 0)                                     AS records_removed,
