@@ -44,6 +44,7 @@ from transforms.alerts.config import (
 from transforms.alerts.digest import (
     TEST_KIND_LABEL,
     DigestError,
+    Limit,
     Message,
     build_digest,
     channel_limit,
@@ -208,7 +209,7 @@ class _Target:
     url: str
     secrets: list[str]
     title_in_body: bool
-    limit: Any
+    limit: Limit
 
 
 def _target(channel: Channel) -> _Target:
@@ -400,7 +401,7 @@ def preview(warehouse: str | os.PathLike[str] | None, config: str | os.PathLike[
         con.close()
 
 
-def _preview_limit(channel: Channel) -> tuple[Any, bool]:
+def _preview_limit(channel: Channel) -> tuple[Limit, bool]:
     plugin = sample_plugin(channel.url)
     return channel_limit(channel.scheme, plugin.body_maxlen), plugin.title_maxlen == 0
 

@@ -248,9 +248,11 @@ def test_a_bad_watchlist_file_is_named_with_its_line(tmp_path: Path) -> None:
 
 def test_inline_urls_and_three_lines_to_a_wecom_bot(tmp_path: Path) -> None:
     (tmp_path / "group.csv").write_text(f"name,uscc\n{NAMES[STAR_BJ]},{STAR_BJ}\n", "utf-8")
-    # The README's three lines.
-    config = load_config(write_config(tmp_path, 'watchlists:\n  - file: group.csv\n'
-                                                '    channels: ["wecombot://${WECOM_KEY}"]\n'))
+    # The README's three lines, as the README prints them.
+    readme = (REPO / "README.md").read_text("utf-8")
+    block = readme.split("three lines of `alerts.yaml`:", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    assert len(block.strip().splitlines()) == 3
+    config = load_config(write_config(tmp_path, block))
     [watchlist] = config.watchlists
     assert watchlist.name == "group" and watchlist.channels == ("wecombot://${WECOM_KEY}",)
     assert config.channel("wecombot://${WECOM_KEY}").scheme == "wecombot"
