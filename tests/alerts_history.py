@@ -144,3 +144,13 @@ def copy_warehouse(template: Path, target_dir: Path) -> Path:
     target = target_dir / template.name
     shutil.copyfile(template, target)
     return target
+
+
+def removal_dates(warehouse: Path, key: str) -> tuple[date, date]:
+    """(early_removal_from, auto_removal_on) the removal rules gave the penalty with natural key `key`."""
+    con = connect(warehouse, read_only=True)
+    try:
+        return con.execute("SELECT early_removal_from, auto_removal_on FROM core.removal_status WHERE record_id = ?",
+                           [rid("creditchina_penalties", key)]).fetchone()
+    finally:
+        con.close()

@@ -34,6 +34,7 @@ from tests.alerts_history import (
     apply,
     copy_warehouse,
     record_payment,
+    removal_dates,
     rid,
     write_runs,
 )
@@ -207,7 +208,8 @@ def test_the_digest_email_reaches_a_real_smtp_server(warehouse: Path, tmp_path: 
     body = message.get_body(("plain",)).get_content()
     assert sorted(keys_in(body)) == sorted(expected_keys(warehouse))  # one entry per event, each once
     for label in ("企业：上海星辰网络科技有限公司", "记录类型：电信业务经营不良名单", "决定机关：北京市通信管理局",
-                  "日期：2026-10-01", "处罚内容摘要：罚款人民币5000元", "可移除日期：2026-08-01 起可申请信用修复"):
+                  "日期：2026-10-01", "处罚内容摘要：罚款人民币5000元",
+                  f"可移除日期：{removal_dates(warehouse, 'P-paid')[0]} 起可申请信用修复"):
         assert label in body
 
 
