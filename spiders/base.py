@@ -74,13 +74,15 @@ class RegistrySpider(scrapy.Spider):
 
     # -- reading ------------------------------------------------------------------------------
     def record(
-        self, record_type: str, natural_key: Any, response: Response, raw: dict[str, Any], fields: dict[str, Any]
+        self, record_type: str, natural_key: Any, response: Response, raw: dict[str, Any], fields: dict[str, Any],
+        url: str | None = None,
     ) -> RecordItem:
+        """`url`: where a person finds the record, when the response's URL does not say (a POSTed detail)."""
         return RecordItem(
             source=self.name,
             record_type=record_type,
             natural_key=str(natural_key),
-            url=response.url,
+            url=url or response.url,
             raw=raw,
             fields=fields,
         )

@@ -101,6 +101,8 @@ def test_fields_are_typed_and_split_codes_from_id_numbers(crawled, world: World)
         assert fields["subject_name"] == case.subject.name.strip()
         assert fields["published_on"] == case.published_on.isoformat()
         assert fields["registered_on"] == case.registered_on.isoformat()
+        assert row["url"].endswith("/gkw/sx/disDetailNew?" + urlencode(
+            {"id": zxgk.record_id(case.case_code), "caseCode": case.case_code, "pCode": "", "captchaId": ""}))
         if case.subject.person_id:
             people += 1
             pid = case.subject.person_id
@@ -249,6 +251,18 @@ def test_a_person_passing_the_slider_in_the_page_gives_the_spider_its_pass(world
     assert passed.session_id == "b" * 32
     assert answers[0][0]["totalSize"] > 0  # the page's own search got through the firewall and the captcha
     assert "drag the slider" in terminal.getvalue()
+
+
+@pytest.mark.timeout(300)
+def test_a_browser_session_crawl_equals_the_ground_truth(world: World, tmp_path: Path) -> None:
+    """Every request through Chromium (scrapy-playwright): the search page stays open for a person, the hook
+    stands in for them, and the page is closed at the end."""
+    assert Path("/usr/bin/chromium").exists(), "Debian's chromium is needed (apt-get install chromium)"
+    with granted(world) as replica:
+        manifest = crawl(replica, tmp_path / "run", browser=True, timeout=300)
+    assert manifest["complete"], manifest["incomplete_reasons"]
+    assert manifest["browser_session"] is True
+    assert_matches_truth(RunFolder(tmp_path / "run"), world.ground_truth(0)[SOURCE])
 
 
 def test_a_session_that_never_loaded_the_page_gets_412_even_in_a_browser_session(world: World) -> None:
@@ -443,6 +457,8 @@ def test_a_person_detail_keeps_the_number_for_the_masking_pipeline() -> None:
     assert item.fields["subject_uscc"] is None
     assert item.fields["published_on"] == detail["publishDate"]
     assert PERSONAL_ID in item.fields["duty"]  # the pipeline masks it (test_no_id_number_leaves_the_archive_unmasked)
+    assert item.url == f"{LIVE}/gkw/sx/disDetailNew?" + urlencode(
+        {"id": detail["id"], "caseCode": detail["caseCode"], "pCode": "", "captchaId": ""})  # the page's own link
 
 
 def test_a_company_detail_carries_its_code() -> None:

@@ -230,7 +230,7 @@ class CourtDishonestSpider(RegistrySpider):
         form = {"id": str(row["id"]), "caseCode": row["caseCode"], "pCode": meta["code"],
                 "captchaId": meta["captcha_id"]}
         return FormRequest(self.url(DETAIL), formdata=form, callback=self.parse_detail, errback=self.on_error,
-                           meta={"term": meta["term"], "case": row["caseCode"]})
+                           meta={"term": meta["term"], "case": row["caseCode"], "id": str(row["id"])})
 
     # -- one record -----------------------------------------------------------------------------------
     def parse_detail(self, response: Response) -> Iterator[Any]:
@@ -246,7 +246,10 @@ class CourtDishonestSpider(RegistrySpider):
         if not self.require(payload, ("iname", "caseCode", "cardNum", "publishDate"), response.url):
             return
         uscc, person_id = split_card_num(payload.get("cardNum"), payload)
-        yield self.record("court_dishonest", payload["caseCode"], response, raw=payload, fields={
+        # The case's own link, as the site's page writes it (§7.5 probe ②: GET, pCode and captchaId empty).
+        link = self.url(f"{DETAIL}?" + urlencode({"id": payload.get("id") or response.meta.get("id", ""),
+                                                    "caseCode": payload["caseCode"], "pCode": "", "captchaId": ""}))
+        yield self.record("court_dishonest", payload["caseCode"], response, url=link, raw=payload, fields={
             "case_code": payload.get("caseCode"),
             "subject_name": payload.get("iname"),
             "subject_uscc": uscc,
