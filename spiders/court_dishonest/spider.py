@@ -21,6 +21,12 @@ search parameter, total or paging, so they cannot say whether a watched company 
 removed. A person's cardNum, already masked by the court (3728271963****8934), is masked again to our own form by
 the pipeline (schema kind personal_id), as is an ID number quoted in `duty`. Search terms: `terms` (comma-separated
 names, e.g. a team's watchlist); the defaults are broad words that every replica subject's name contains.
+
+Uncertain (never tried live): the searchSX answer shape under /gkw/ (the §4.1 array is assumed; the probe says only
+"JSON"); whether a pass serves every page and detail of a search (§4.2 says so of 2023's pCode) or, as in 2023, each
+detail needs a fresh captcha and its query encrypted into the 瑞数 `vG5nbKcB` URL token (§7.5, [idx 33590018321]);
+whether the 瑞数 script's cookie and URL token reach requests that scrapy-playwright makes as navigations with
+Scrapy's own headers (§7.7): if not, the API calls get 412 and the source ends incomplete "blocked", loudly.
 """
 
 from __future__ import annotations
