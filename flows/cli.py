@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from flows import stages
+from flows import alerts, stages
 from spiders.source import sources
 
 app = typer.Typer(
@@ -133,6 +133,35 @@ def _print_summary(result: dict[str, Any], replica: bool) -> None:
         )
 
 
+def _demo_receiver() -> Any:
+    from flows.alerts_receiver import Receiver
+
+    return Receiver().start()
+
+
+def _print_alerts(summary: dict[str, Any], receiver: Any = None) -> None:
+    """Per channel: sent, pending, baseline; with the demo's receiver, every message it received."""
+    if summary.get("note"):
+        console.print(f"Alerts: {summary['note']}.")
+        return
+    for name, c in summary["channels"].items():
+        parts = [f"{c['sent']} events sent in {c['messages']} messages"]
+        if c["baseline"]:
+            parts.append(f"{c['baseline']} recorded as baseline (the channel's first run: what already "
+                         "stood is not sent)")
+        if c["pending"]:
+            parts.append(f"{c['pending']} pending (see `creditwatch alerts list --pending`)")
+        console.print(f"Alerts → {name}: " + "; ".join(parts), highlight=False)
+        for error in c["errors"]:
+            err.print(f"  {error}", highlight=False, markup=False, soft_wrap=True)
+    for message in receiver.received if receiver else []:
+        body = message.body if isinstance(message.body, dict) else {"message": str(message.body)}
+        console.print(f"\n── received by the demo channel ({receiver.url}{message.path}) ──", highlight=False,
+                      markup=False)
+        console.print(body.get("title", ""), highlight=False, markup=False)
+        console.print(body.get("message", ""), highlight=False, markup=False)
+
+
 @app.command()
 def run(
     demo: Annotated[
@@ -152,8 +181,13 @@ def run(
         int, typer.Option(help="With --demo: the week of the replica's world to serve (1 = a week later).")
     ] = 0,
     browser: Annotated[bool, typer.Option("--browser", help=BROWSER_HELP)] = False,
+    alerts_file: Annotated[
+        Path | None,
+        typer.Option("--alerts", help="alerts.yaml to send alerts with (default: $CREDITWATCH_ALERTS, else "
+                     "./alerts.yaml; with --demo: a local receiver the demo starts)."),
+    ] = None,
 ) -> None:
-    """Run the whole pipeline: crawl → load → link → transform → export, as the weekly flow."""
+    """Run the whole pipeline: crawl → load → link → transform → export → alerts, as the weekly flow."""
     _use_browser(browser)
     sources = stages.check_sources(source)
     day = date.fromisoformat(as_of) if as_of else None
@@ -165,6 +199,9 @@ def run(
     replica = _start_replica(faults=faults, browser_session=browser_session) if demo else None
     if replica:
         replica.epoch = replica_week
+    receiver = _demo_receiver() if demo and alerts_file is None else None
+    if receiver:
+        alerts_file = alerts.write_demo_config(stages.data_dir(_warehouse()) / "demo_alerts.yaml", receiver.url)
     started = time.perf_counter()
     try:
         with console.status("Running the weekly monitoring flow…"):
@@ -176,6 +213,7 @@ def run(
                 export_root=str(export_dir),
                 as_of=day,
                 lang=lang,
+                alerts_config=str(alerts_file) if alerts_file else None,
             )
         if replica:
             # The demo pretends the compliance team recorded some paid fines, so removal candidates show.
@@ -187,7 +225,10 @@ def run(
     finally:
         if replica:
             replica.stop()
+        if receiver:
+            receiver.stop()
     _print_summary(result, replica is not None)
+    _print_alerts(result["alerts"], receiver)
     console.print(f"Finished in {time.perf_counter() - started:.1f} s.")
     if result["crashed"]:
         raise typer.Exit(1)
@@ -584,6 +625,82 @@ def serve() -> None:
     from flows.serve import serve_forever
 
     serve_forever(stages.data_dir(_warehouse()), _warehouse())
+
+
+alerts_app = typer.Typer(
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="Alerts: what changed for your watchlists, to chat bots and e-mail, each event once per channel.",
+)
+app.add_typer(alerts_app, name="alerts")
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="alerts.yaml (default: $CREDITWATCH_ALERTS, else ./alerts.yaml).")
+]
+
+
+@alerts_app.command("list")
+def alerts_list(
+    pending: Annotated[bool, typer.Option("--pending", help="Only events not delivered yet.")] = False,
+    channel: Annotated[str | None, typer.Option(help="Only this channel.")] = None,
+    limit: Annotated[int, typer.Option(help="Rows to show.")] = 100,
+) -> None:
+    """The outbox, newest first: each event, the channel, its status, attempts and the last error."""
+    rows = alerts.list_outbox(_warehouse(), pending_only=pending, channel=channel, limit=limit)
+    shown = [(r.created_at.strftime("%Y-%m-%d %H:%M"), r.channel, r.kind, r.company, r.status, r.attempts, r.error,
+              r.event_key) for r in rows]
+    columns = ["created", "channel", "kind", "company", "status", "attempts", "last error", "event key"]
+    console.print(_table("Pending alerts" if pending else "Alerts", columns, shown))
+    console.print(f"{len(rows)} rows")
+
+
+@alerts_app.command("send")
+def alerts_send(
+    config: ConfigOption = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the digests; send and record nothing.")] = False,
+) -> None:
+    """Compute the events now, queue the new ones and send everything pending (what every run does)."""
+    if dry_run:
+        result = alerts.preview(_warehouse(), config)
+        for channel in result.channels:
+            if channel.baseline:
+                console.print(f"{channel.channel}: first run of this channel, {channel.baseline} standing events "
+                              "would be recorded as baseline (not sent)")
+            for message in channel.messages:
+                text = message.body if message.body.startswith(message.title) else f"{message.title}\n{message.body}"
+                console.print(f"\n── {channel.channel} ──\n{text}", highlight=False, markup=False)
+        if not any(c.messages or c.baseline for c in result.channels):
+            console.print(result.note or "Nothing to send.")
+        return
+    result = alerts.run_alerts(_warehouse(), config)
+    _print_alerts(result.summary())
+    if any(c.pending for c in result.channels):
+        raise typer.Exit(1)
+
+
+@alerts_app.command("test")
+def alerts_test(
+    channel: Annotated[str, typer.Argument(help="A channel name from alerts.yaml.")],
+    config: ConfigOption = None,
+) -> None:
+    """Send a sample digest (one plainly marked test event) to one channel; nothing is recorded."""
+    message = alerts.send_test(config, channel)
+    console.print(f"Sent a test message to {channel} ({len(message.body)} characters).")
+
+
+@alerts_app.command("check")
+def alerts_check(config: ConfigOption = None) -> None:
+    """Check alerts.yaml and say whether each channel's secrets are set (values are never shown)."""
+    cfg, secrets = alerts.secret_status(config)
+    console.print(f"{cfg.path}: {len(cfg.channels)} channels, {len(cfg.watchlists)} watchlists"
+                  + (", operations route" if cfg.operations else ""), highlight=False)
+    rows = [(w.name, "all licensed operators" if w.all_licensed else
+             f"group {w.group.trade_name or ''} (+{len(w.group.members)} members)" if w.group else
+             f"file, {len(w.entries or ())} entries", ", ".join(w.channels), w.min_severity,
+             ", ".join(sorted(w.kinds)) if w.kinds else "all") for w in cfg.watchlists]
+    console.print(_table("Watchlists", ["name", "scope", "channels", "min severity", "kinds"], rows))
+    console.print(_table("Channel secrets", ["channel", "placeholder", "status"], secrets))
+    if any(status == "NOT SET" for _, _, status in secrets):
+        raise typer.Exit(1)
 
 
 def main() -> None:

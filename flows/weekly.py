@@ -1,5 +1,5 @@
 """The Prefect flow: `weekly_monitoring` runs crawl (a task per source) → load and transform (one
-transaction, then the readers' snapshot is republished) → export.
+transaction, then the readers' snapshot is republished) → export → alerts (flows/alerts.py).
 
 Orchestration only: every task calls a stage function from flows.stages. Network stages (crawls)
 retry with backoff; the others do not (a retry would not fix them, and they are transactional).
@@ -14,7 +14,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-from flows import stages
+from flows import alerts, stages
 from transforms.export import iso_week
 
 
@@ -36,6 +36,19 @@ def export_task(warehouse: str | None, export_root: str, week: str, lang: str) -
     return stages.export(warehouse, Path(export_root), week=week, lang=lang)
 
 
+@task(name="alerts")
+def alerts_task(
+    warehouse: str | None, config: str | None, run_id: str, failures: list[alerts.RunFailure]
+) -> dict[str, Any]:
+    """Events from history → outbox → digests; a failed send stays pending for the next run."""
+    result = alerts.run_alerts(warehouse, config, run_id=run_id, failures=failures)
+    logger = get_run_logger()
+    for channel in result.channels:
+        for error in channel.errors:
+            logger.warning("alert channel %s: %s", channel.channel, error)
+    return result.summary()
+
+
 @flow(name="weekly_monitoring", log_prints=False)
 def weekly_monitoring(
     sources: list[str] | None = None,
@@ -47,9 +60,11 @@ def weekly_monitoring(
     lang: str = "zh",
     spider_args: dict[str, dict[str, str]] | None = None,
     export: bool = True,
+    alerts_config: str | None = None,
 ) -> dict[str, Any]:
     """Crawl every source into a new run folder, load it, rebuild the marts and (unless `export` is
-    False, as in the daily run) write this week's export to exports/<ISO week>/."""
+    False, as in the daily run) write this week's export to exports/<ISO week>/; then send the alerts
+    (`alerts_config`, else $CREDITWATCH_ALERTS, else ./alerts.yaml; none: alerts off)."""
     logger = get_run_logger()
     sources = stages.check_sources(sources)
     run_id = stages.new_run_id()
@@ -62,9 +77,21 @@ def weekly_monitoring(
         except Exception as error:  # noqa: BLE001 — a crashed source is recorded, the others go on
             crashed[source] = str(error)
             logger.error("crawl of %s failed: %s", source, error)
-    published = publish_task(warehouse, str(run_dir), as_of)
+    # Alerts: a crashed crawl or a stage that raises is a failed run; the operator hears of it either way.
+    failures = [alerts.RunFailure("crawl", why, source) for source, why in crashed.items()]
     week = iso_week(as_of or date.today())
-    exported = export_task(warehouse, export_root, week, lang) if export else {"files": []}
+    stage = "load-and-transform"
+    try:
+        published = publish_task(warehouse, str(run_dir), as_of)
+        stage = "export"
+        exported = export_task(warehouse, export_root, week, lang) if export else {"files": []}
+    except Exception as error:
+        try:
+            alerts_task(warehouse, alerts_config, run_id, [*failures, alerts.RunFailure(stage, str(error))])
+        except Exception as alert_error:  # noqa: BLE001 — the run's own error is the one to raise
+            logger.error("alerts after the failed run could not be sent: %s", alert_error)
+        raise
+    sent = alerts_task(warehouse, alerts_config, run_id, failures)
     files = exported["files"]
     publish_artifacts(warehouse, run_id, week, manifests, crashed, files)
     return {
@@ -76,6 +103,7 @@ def weekly_monitoring(
         "build": published["build"],
         "export": files,
         "week": week,
+        "alerts": sent,
     }
 
 
