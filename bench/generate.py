@@ -492,7 +492,7 @@ def court_cases(world: World, rows: np.ndarray, revision: np.ndarray, today: dat
     raw = {"caseCode": case, "iname": name, "cardNum": pc.if_else(pa.array(personal), id_number, uscc_raw),
            "courtName": court, "areaName": region, "gistId": gist, "gistUnit": court, "duty": "支付货款及利息",
            "performance": performance, "disruptTypeName": disrupt, "regDate": registered, "publishDate": published}
-    url = join("http://replica/zxgk.court.gov.cn/shixin/disDetailNew?id=", pc.cast(pa.array(rows), pa.string()))
+    url = join("http://replica/zxgk.court.gov.cn/gkw/sx/disDetailNew?id=", pc.cast(pa.array(rows), pa.string()))
     return Batch(rows, case, url, fields, raw)
 
 

@@ -21,7 +21,7 @@ from twisted.python.failure import Failure
 
 from pipelines.items import RecordItem
 from pipelines.schemas import Field
-from spiders.captcha import CaptchaChallenge, CaptchaSolver, make_solver
+from spiders.captcha import CaptchaChallenge, CaptchaRefused, CaptchaSolver, SliderPass, make_solver
 from spiders.source import Source
 
 
@@ -53,7 +53,8 @@ class RegistrySpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
         spider.solver = make_solver(
-            settings.get("CREDITWATCH_CAPTCHA_SOLVER", "none"), settings.get("CREDITWATCH_REPLICA_URL")
+            settings.get("CREDITWATCH_CAPTCHA_SOLVER", "none"), settings.get("CREDITWATCH_REPLICA_URL"),
+            browser=settings.getbool("CREDITWATCH_BROWSER"),
         )
         return spider
 
@@ -73,13 +74,15 @@ class RegistrySpider(scrapy.Spider):
 
     # -- reading ------------------------------------------------------------------------------
     def record(
-        self, record_type: str, natural_key: Any, response: Response, raw: dict[str, Any], fields: dict[str, Any]
+        self, record_type: str, natural_key: Any, response: Response, raw: dict[str, Any], fields: dict[str, Any],
+        url: str | None = None,
     ) -> RecordItem:
+        """`url`: where a person finds the record, when the response's URL does not say (a POSTed detail)."""
         return RecordItem(
             source=self.name,
             record_type=record_type,
             natural_key=str(natural_key),
-            url=response.url,
+            url=url or response.url,
             raw=raw,
             fields=fields,
         )
@@ -182,6 +185,15 @@ class RegistrySpider(scrapy.Spider):
                 "(set CREDITWATCH_CAPTCHA_SOLVER=prompt and run interactively, or feed the source from a file)"
             )
         return answer
+
+    async def pass_slider(self, challenge: CaptchaChallenge) -> SliderPass | None:
+        """Have a slider captcha passed (spiders/captcha.py); None, with the solver's reason on the manifest, when
+        it cannot be (a slider needs a person in a browser session)."""
+        try:
+            return await self.solver.pass_slider(challenge)
+        except CaptchaRefused as refused:
+            self.mark_incomplete(str(refused))
+            return None
 
 
 # What the registries' firewalls answer instead of data (registries.md §1.5, §2.1, §4.2): 瑞数 ($_ts,

@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from spiders.captcha import has_display
+
 USER_AGENT = "creditwatch/0.1 (public credit monitoring for licensed operators; +https://example.invalid/creditwatch)"
 
 LIVE: dict[str, Any] = {
@@ -92,6 +94,7 @@ def browser_settings() -> dict[str, Any]:
             "spiders.middlewares.BrowserSessionMiddleware": 540,
         },
         "HTTPCACHE_ENABLED": False,
+        "CREDITWATCH_BROWSER": True,  # the captcha solver may hand a slider to a person at this browser
     }
 
 
@@ -105,4 +108,7 @@ def build(profile: str, overrides: dict[str, Any] | None = None, browser: bool =
     if browser:
         settings.update(browser_settings())
     settings.update(overrides or {})
+    if browser and settings.get("CREDITWATCH_CAPTCHA_SOLVER") == "prompt" and has_display():
+        # A person may have to pass a slider captcha in the page (spiders/captcha.py): show them the window.
+        settings["PLAYWRIGHT_LAUNCH_OPTIONS"] = {**settings["PLAYWRIGHT_LAUNCH_OPTIONS"], "headless": False}
     return settings

@@ -1,4 +1,4 @@
-"""Item schema of court_dishonest: a 失信被执行人 case (registries.md §4.1)."""
+"""Item schema of court_dishonest: a 失信被执行人 case (registries.md §4.1; same fields under /gkw/, §7.5)."""
 
 from __future__ import annotations
 

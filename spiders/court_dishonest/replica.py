@@ -1,25 +1,44 @@
-"""中国执行信息公开网 (zxgk.court.gov.cn): 失信被执行人 (dishonest judgment debtors).
+"""中国执行信息公开网 (zxgk.court.gov.cn): 失信被执行人 (dishonest judgment debtors), as the site is served since its
+move under /gkw/ (registries.md §7.5, a 2026-10 probe, [idx 71045474619]; record fields §4.1).
 
-Contract (registries.md §4.1–4.2, from a 2023 capture and a Scrapy spider):
-  GET  /shixin/captchaNew.do?captchaId=<32 alnum>&random=<float>  → a 4-character image captcha, bound to
-       the captchaId (not to a cookie)
-  GET  /shixin/checkyzm.do?captchaId=&pCode=                      → a body containing 1 when correct
-  POST /shixin/searchSX.do  pName, pCardNum, pProvince, pCode, captchaId, currentPage, pageSize
-       → a JSON ARRAY: [{"result": [{id, caseCode, …}], "totalSize": n, "totalPage": p}]
-  GET  /shixin/disDetailNew?id=&caseCode=&pCode=&captchaId=       → JSON: iname, caseCode, cardNum
-       (persons' ID numbers masked by the court, 3728271963****8934), courtName, areaName, gistId,
-       gistUnit, duty, performance, performedPart, unperformPart, disruptTypeName, publishDate
-       (YYYY年MM月DD日), regDate (YYYYMMDD), businessEntity, age, sexy (persons).
-The replica's guesses: the answer to a wrong or expired captcha on searchSX/disDetailNew (a JSON object
-with a 验证码 message; the real answer was not captured); pName matching by substring; pProvince and
-pCardNum filters (only "0" / empty are honoured); the order of results; the `id` values; `duty` for a
-个体工商户 quoting the operator's full ID number (judgments quoted in 义务 do name parties; it exercises
-our masking). The 瑞数-style layer (cookie lqWVdQzgOVyaT + a URL token) is off by default; with
-`replica.zxgk_firewall = True` every request without that cookie gets HTTP 412 and a $_ts page.
-Site faults: every list page after the first repeats the last row of the page before (zxgk "dumps
-duplicated data" when throttled; registries.md §4.2), so the last row spills past totalPage.
-Data the world does not mark malformed, derived here: the second court record in the world is published
-with an impossible publishDate (2月30日).
+Contract:
+  GET  /gkw/html/shixin/index.html (also /shixin/)   the search page: form #myform (pName, pCardNum, pProvince,
+       pCode, captchaId, currentPage), its inline search() that POSTs the form to searchSX, and the 瑞数 script;
+       sets the server cookie lqWVdQzgOVyaO (§7.5 probe). The Tianai widget that fills pCode/captchaId once a
+       person passes the slider is not served: a test, or the replica's hook, stands in for widget and person
+  GET  /gkw/sx/captchaNew?captchaId=<32 alnum>&random=<float>   a Tianai behavioural (slider) challenge bound to
+       the captchaId (§7.5)
+  POST /gkw/sx/searchSX   pName, pCardNum, pProvince, pCode, captchaId, currentPage (§7.5 probe, form #myform)
+       → a JSON ARRAY [{"result": [{id, caseCode, …}], "totalSize": n, "totalPage": p}] (the §4.1 shape)
+  POST /gkw/sx/disDetailNew   id, caseCode, pCode, captchaId (§7.5); GET with the same query, as the page's own
+       links write it with pCode= and captchaId= empty (probe ②): both served
+       → JSON: iname, caseCode, cardNum (a person's ID number masked by the court, 3728271963****8934),
+       courtName, areaName, gistId, gistUnit, duty, performance, performedPart, unperformPart, disruptTypeName,
+       publishDate (YYYY年MM月DD日), regDate (YYYYMMDD), businessEntity, age and sexy (persons) (§4.1)
+  GET  /gkw/sx/getPersonList, /gkw/sx/getUnitList   captcha-free: {"data": [{iname, cardNum, caseCode, id}]},
+       the page's scrolling 公示名单 of recent listings, persons and organisations (probe ②). No search
+       parameter, no total, no paging: not a way to find a given company's cases (the spider does not use them).
+  瑞数 (§4.2, §7.5: "412 from every API without the 瑞数 token"): an API call (captchaNew, searchSX,
+       disDetailNew, get*List) without the page's cookie pair gets HTTP 412 and a token page. The page sets
+       lqWVdQzgOVyaO; its script computes lqWVdQzgOVyaT from it in a browser. creditwatch never runs challenge
+       JS, so a plain-HTTP crawl is refused at its first API call. `browser_session(replica)` serves as though
+       the session's browser ran the script: an API call then needs only the cookie of a loaded page (a session
+       that never loaded the page still gets 412).
+  The 2023 `.do` contract (§4.1: /shixin/captchaNew.do, checkyzm.do, searchSX.do, /shixin/disDetailNew) is gone
+  (§7.5: "probably"): those paths get 404, an API path with the wrong method 405.
+The replica's guesses: the captchaNew answer's shape (tianai-captcha's own CaptchaResponse/ImageCaptchaVO,
+{id, captcha: {type: "SLIDER", backgroundImage, templateImage, …}}, dromara/tianai-captcha; the probe names only
+"TianaiCaptchaRestPage"); the pass code the page receives once the slider is passed (a Tianai 二次验证 token, which
+the page sends as pCode) and its lifetime; that a pass serves every page and detail of a search; searchSX keeping
+the §4.1 answer shape and its answer to a wrong or expired pass (a 验证码 message); 5 rows a page (the /gkw/ form
+sends no pageSize; small, so the world's few cases span pages); pName matching by substring; pProvince "" or "0"
+meaning every province (the probe sends "", §4.1 sent "0"); the order of results and the `id` values; the index
+page's markup beyond the form's fields; the 412 page's body; `duty` for a 个体工商户 quoting the operator's full ID
+number (judgments quoted in 义务 do name parties; it exercises our masking); 10 rows in each get*List.
+Site faults: every list page after the first repeats the last row of the page before (zxgk "dumps duplicated
+data" when throttled; registries.md §4.2), so the last row spills past totalPage.
+Data the world does not mark malformed, derived here: the second court record in the world is published with an
+impossible publishDate (2月30日).
 """
 
 from __future__ import annotations
@@ -28,12 +47,14 @@ import hashlib
 import random
 import re
 import time
+import uuid
+import weakref
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from replica.captcha import new_code, png_noise
+from replica.captcha import data_uri, png_noise
 from replica.server import Replica, Request, Response, Session
 from replica.world import Subject
 
@@ -76,13 +97,22 @@ def populate(world: Any, rng: random.Random) -> None:
 
 HOST = "zxgk.court.gov.cn"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-CAPTCHA_LENGTH = 4
-CAPTCHA_TTL_SECONDS = 300
+PASS_TTL_SECONDS = 300  # how long a passed slider's code is accepted (the replica's guess)
+PAGE_SIZE = 5  # rows a searchSX page (the replica's guess: the /gkw/ form sends no pageSize)
 PAGE_OVERLAP = 1  # rows repeated from the previous page (replica attribute `zxgk_page_overlap` overrides)
-FIREWALL_COOKIE = "lqWVdQzgOVyaT"
+SCROLL_ROWS = 10  # rows in getPersonList / getUnitList
+SERVER_COOKIE = "lqWVdQzgOVyaO"  # 瑞数 cookie the page sets (§7.5 probe: Set-Cookie lqWVdQzgOVyaO=…)
+TOKEN_COOKIE = "lqWVdQzgOVyaT"  # 瑞数 cookie the page's script computes in a browser (§4.2)
 CAPTCHA_ID = re.compile(r"[0-9A-Za-z]{32}")
 REFUSED = {"messageCode": "pCodeError", "message": "验证码错误或已过期，请重新输入！"}
 IMPOSSIBLE_DATE_REASON = "published_on: impossible date"
+_GRANTED: weakref.WeakKeyDictionary[Replica, bool] = weakref.WeakKeyDictionary()
+
+
+def browser_session(replica: Replica, granted: bool = True) -> None:
+    """Serve `replica`'s zxgk as though the session's browser ran the page's 瑞数 script (no 412 once the page
+    was loaded)."""
+    _GRANTED[replica] = granted
 
 
 # -- which records ------------------------------------------------------------------------------------
@@ -118,12 +148,16 @@ def _cn_date(day: date) -> str:
     return f"{day.year}年{day.month:02d}月{day.day:02d}日"
 
 
+def card_num(subject: Subject) -> str:
+    return court_masked(subject.person_id) if subject.person_id else subject.uscc or ""
+
+
 def detail(world: Any, record: Any) -> dict[str, Any]:
     subject = record.subject
     published = "2026年02月30日" if record.case_code == impossible_date_case(world) else _cn_date(record.published_on)
     payload: dict[str, Any] = {
         "id": record_id(record.case_code), "iname": subject.name, "caseCode": record.case_code,
-        "cardNum": subject.uscc or "", "courtName": record.court, "areaName": record.area,
+        "cardNum": card_num(subject), "courtName": record.court, "areaName": record.area,
         "partyTypeName": "", "gistId": record.gist_id, "gistUnit": record.gist_unit, "duty": record.duty,
         "performance": record.performance, "performedPart": "暂无", "unperformPart": "暂无",
         "disruptTypeName": record.disrupt_type, "publishDate": published,
@@ -133,80 +167,126 @@ def detail(world: Any, record: Any) -> dict[str, Any]:
     if subject.person_id:  # a person's business: the court lists the operator's (masked) ID number
         pid = subject.person_id
         born = date(int(pid[6:10]), int(pid[10:12]), int(pid[12:14]))
-        payload |= {"cardNum": court_masked(pid), "businessEntity": "", "sexy": "男性" if int(pid[16]) % 2 else "女性",
+        payload |= {"businessEntity": "", "sexy": "男性" if int(pid[16]) % 2 else "女性",
                     "age": str(world.today.year - born.year),
                     "duty": f"被执行人{subject.person_name}（公民身份号码{pid}）{record.duty}"}
     return payload
 
 
-def _blocked(replica: Replica, request: Request) -> Response | None:
-    if getattr(replica, "zxgk_firewall", False) and FIREWALL_COOKIE not in request.cookies:
-        page = '<html><head><script>var $_ts=window["$_ts"];if(!$_ts)$_ts={};$_ts.nsd=84213;</script></head></html>'
-        return Response(412, page.encode(), "text/html;charset=utf-8")
-    return None
+# -- 瑞数 -----------------------------------------------------------------------------------------------
+def script_token(server_cookie: str) -> str:
+    """What the page's script computes in a browser from the server cookie (never computed by creditwatch)."""
+    return server_cookie[::-1] + "1"
 
 
-def _session(replica: Replica, captcha_id: str) -> Session | None:
+def _token_page() -> Response:
+    """§7.5 probe: 412 with a 瑞数 token page (a meta content token and the $_ts script)."""
+    token = uuid.uuid4().hex
+    page = (f'<html><head><meta charset="utf-8"><meta id="9DhefwqGPrzGxEp9hPaoag" content="{token}" r="m">'
+            '<script>var $_ts=window["$_ts"];if(!$_ts)$_ts={};$_ts.nsd=84213;</script></head><body></body></html>')
+    return Response(412, page.encode(), "text/html;charset=utf-8")
+
+
+def _firewall(replica: Replica, request: Request) -> Response | None:
+    """412 unless the session loaded the page and (in a browser) ran its script."""
+    server = request.cookies.get(SERVER_COOKIE, "")
+    if server and (_GRANTED.get(replica, False) or request.cookies.get(TOKEN_COOKIE) == script_token(server)):
+        return None
+    return _token_page()
+
+
+def guarded(handler):  # noqa: ANN001, ANN201 (a route decorator)
+    def route(replica: Replica, request: Request) -> Response:
+        return _firewall(replica, request) or handler(replica, request)
+    return route
+
+
+# -- routes -------------------------------------------------------------------------------------------
+INDEX_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8">
+<title>全国法院失信被执行人名单信息公布与查询</title>
+<script>var $_ts=window["$_ts"];if(!$_ts)$_ts={{}};$_ts.cd="{server}";
+document.cookie="{token_cookie}="+$_ts.cd.split("").reverse().join("")+"1; path=/";</script>
+<script>function search(){{var x=new XMLHttpRequest();x.open("POST","../../sx/searchSX");
+x.setRequestHeader("Content-Type","application/x-www-form-urlencoded;charset=UTF-8");
+x.setRequestHeader("X-Requested-With","XMLHttpRequest");
+x.send(new URLSearchParams(new FormData(document.getElementById("myform"))).toString());}}</script>
+</head><body>
+<form id="myform" method="post" action="">
+  <input type="text" name="pName" id="pName" placeholder="被执行人姓名/名称">
+  <input type="text" name="pCardNum" id="pCardNum" placeholder="身份证号码/组织机构代码">
+  <select name="pProvince" id="pProvince"><option value="">全部</option></select>
+  <input type="hidden" name="pCode" id="pCode"><input type="hidden" name="captchaId" id="captchaId">
+  <input type="hidden" name="currentPage" id="currentPage" value="1">
+  <button type="button" onclick="search()">查询</button>
+</form>
+<div id="captcha-box"></div>
+</body></html>"""
+
+
+def index(replica: Replica, request: Request) -> Response:
+    server = request.cookies.get(SERVER_COOKIE) or uuid.uuid4().hex[:20]
+    page = INDEX_PAGE.format(server=server, token_cookie=TOKEN_COOKIE)
+    return Response(200, page.encode(), "text/html;charset=utf-8", {"Set-Cookie": f"{SERVER_COOKIE}={server}; Path=/"})
+
+
+def _pass(replica: Replica, captcha_id: str) -> Session | None:
     with replica.lock:
         return replica.sessions.get(captcha_id)
 
 
-def _captcha_ok(replica: Replica, request: Request) -> bool:
-    session = _session(replica, request.param("captchaId"))
+def _pass_ok(replica: Replica, request: Request) -> bool:
+    """A searchSX / disDetailNew call carries the code a passed slider gave, for the captchaId it was bound to."""
+    session = _pass(replica, request.param("captchaId"))
     if session is None or not session.captcha:
         return False
-    fresh = time.time() - session.captcha_issued < CAPTCHA_TTL_SECONDS
-    return fresh and request.param("pCode").strip().upper() == session.captcha
+    fresh = time.time() - session.captcha_issued < PASS_TTL_SECONDS
+    return fresh and request.param("pCode").strip() == session.captcha
 
 
+@guarded
 def captcha(replica: Replica, request: Request) -> Response:
-    blocked = _blocked(replica, request)
-    if blocked:
-        return blocked
     captcha_id = request.param("captchaId")
     if not CAPTCHA_ID.fullmatch(captcha_id):
         return Response(400, b"captchaId required", "text/plain;charset=UTF-8")
     rng = random.Random(f"{replica.world.seed}-{captcha_id}-{time.time_ns()}")
-    code = new_code(rng, CAPTCHA_LENGTH)
-    # Stored as a Session keyed by captchaId, so /__replica__/captcha?sid=<captchaId> can answer it.
+    # The code the page receives once a person passes this slider. Stored as a Session keyed by captchaId, so
+    # /__replica__/captcha?sid=<captchaId> can stand in for the person.
+    code = uuid.UUID(int=rng.getrandbits(128)).hex
     with replica.lock:
         replica.sessions[captcha_id] = Session(captcha_id, code, time.time())
-    return Response(200, png_noise(100, 40, seed=rng.randint(0, 1 << 30)), "image/png")
+    background = data_uri(png_noise(60, 36, seed=rng.randint(0, 1 << 30)))
+    template = data_uri(png_noise(11, 36, seed=rng.randint(0, 1 << 30)))
+    return Response.json({"id": captcha_id, "captcha": {
+        "type": "SLIDER", "backgroundImage": background, "templateImage": template,
+        "backgroundImageTag": "default", "templateImageTag": "default",
+        "backgroundImageWidth": 600, "backgroundImageHeight": 360, "templateImageWidth": 110,
+        "templateImageHeight": 360, "data": None}})
 
 
-def check(replica: Replica, request: Request) -> Response:
-    blocked = _blocked(replica, request)
-    if blocked:
-        return blocked
-    return Response(200, b"1" if _captcha_ok(replica, request) else b"0", "text/html;charset=UTF-8")
-
-
+@guarded
 def search(replica: Replica, request: Request) -> Response:
-    blocked = _blocked(replica, request)
-    if blocked:
-        return blocked
-    if not _captcha_ok(replica, request):
+    if not _pass_ok(replica, request):
         return Response.json(REFUSED)
     try:
         page = max(1, int(request.param("currentPage", "1")))
-        size = min(max(1, int(request.param("pageSize", "10"))), 50)
     except ValueError:
         return Response.json({"messageCode": "paramError", "message": "参数错误"}, status=400)
     name = request.param("pName").strip()
-    matches = [c for c in records_at(replica.world, replica.epoch) if name and name in c.subject.name]
+    everywhere = request.param("pProvince").strip() in ("", "0")
+    matches = [c for c in records_at(replica.world, replica.epoch)
+               if name and everywhere and name in c.subject.name]
     overlap = getattr(replica, "zxgk_page_overlap", PAGE_OVERLAP)
-    start = max(0, (page - 1) * size - (overlap if page > 1 else 0))
+    start = max(0, (page - 1) * PAGE_SIZE - (overlap if page > 1 else 0))
     rows = [{"id": record_id(c.case_code), "caseCode": c.case_code, "iname": c.subject.name}
-            for c in matches[start : start + size]]
-    return Response.json([{"result": rows, "totalSize": len(matches), "totalPage": -(-len(matches) // size),
+            for c in matches[start : start + PAGE_SIZE]]
+    return Response.json([{"result": rows, "totalSize": len(matches), "totalPage": -(-len(matches) // PAGE_SIZE),
                            "currentPage": page}])
 
 
+@guarded
 def disdetail(replica: Replica, request: Request) -> Response:
-    blocked = _blocked(replica, request)
-    if blocked:
-        return blocked
-    if not _captcha_ok(replica, request):
+    unpassed = not request.param("pCode") and not request.param("captchaId")  # the page's own links (probe ②)
+    if not unpassed and not _pass_ok(replica, request):
         return Response.json(REFUSED)
     wanted = (request.param("id"), request.param("caseCode"))
     for record in records_at(replica.world, replica.epoch):
@@ -215,9 +295,39 @@ def disdetail(replica: Replica, request: Request) -> Response:
     return Response.json({})
 
 
+def _scroll(replica: Replica, persons: bool) -> Response:
+    listed = [c for c in records_at(replica.world, replica.epoch) if bool(c.subject.person_id) == persons]
+    return Response.json({"data": [{"iname": c.subject.name, "cardNum": card_num(c.subject), "caseCode": c.case_code,
+                                    "id": record_id(c.case_code)} for c in listed[:SCROLL_ROWS]]})
+
+
+@guarded
+def person_list(replica: Replica, request: Request) -> Response:
+    return _scroll(replica, persons=True)
+
+
+@guarded
+def unit_list(replica: Replica, request: Request) -> Response:
+    return _scroll(replica, persons=False)
+
+
 ROUTES = {
-    ("GET", "/shixin/captchaNew.do"): captcha,
-    ("GET", "/shixin/checkyzm.do"): check,
-    ("POST", "/shixin/searchSX.do"): search,
-    ("GET", "/shixin/disDetailNew"): disdetail,
+    ("GET", "/gkw/html/shixin/index.html"): index,  # §7.5
+    ("GET", "/shixin/"): index,  # §7.5 probe: /shixin/ answers the same page
+    ("GET", "/gkw/sx/captchaNew"): captcha,  # §7.5
+    ("POST", "/gkw/sx/searchSX"): search,  # §7.5 (answer shape §4.1)
+    ("POST", "/gkw/sx/disDetailNew"): disdetail,  # §7.5 (fields §4.1)
+    ("GET", "/gkw/sx/disDetailNew"): disdetail,  # §7.5 probe ②: the page's own links
+    ("GET", "/gkw/sx/getPersonList"): person_list,  # §7.5
+    ("GET", "/gkw/sx/getUnitList"): unit_list,  # §7.5
 }
+
+
+def not_found(replica: Replica, request: Request) -> Response:
+    """A path the site does not serve: 404, among them the 2023 `.do` paths (§7.5: probably gone); an API path
+    with the wrong method: 405 (the replica's guess at the Java server's answer)."""
+    path = request.path.removeprefix(f"/{HOST}")
+    if any(p == path for _, p in ROUTES):
+        return Response(405, f"Request method '{request.method}' not supported".encode(), "text/plain;charset=UTF-8")
+    return Response(404, b"<html><head><title>404 Not Found</title></head><body>404 Not Found</body></html>",
+                    "text/html;charset=utf-8")
