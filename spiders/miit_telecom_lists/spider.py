@@ -322,7 +322,7 @@ class MiitTelecomListsSpider(RegistrySpider):
             found.add(kind)
             yield Request(self.site_url(TSM + TSM_NOTICE.format(category=args[0], number=args[1])),
                           callback=self.parse_tsm_notice, errback=self.on_error,
-                          meta={"notice": notice, "tsm_title": title, "list_kind": kind})
+                          meta={"notice": notice, "tsm_title": title, "tsm_number": args[1], "list_kind": kind})
         if wanted <= found:
             return
         exhausted = oldest is None or (published is not None and oldest < published - TSM_WINDOW)
@@ -353,8 +353,10 @@ class MiitTelecomListsSpider(RegistrySpider):
             return
         notice = {**response.meta["notice"], "list_kind": response.meta["list_kind"]}
         for _, parsed in tables:
+            # Raw keeps what the site published (title, number), never the URL fetched (a replica's port).
             yield from self.entries(response, notice, parsed, response.meta["tsm_title"],
-                                    raw={"tsm_notice": {"title": response.meta["tsm_title"], "url": response.url}})
+                                    raw={"tsm_notice": {"title": response.meta["tsm_title"],
+                                                        "number": response.meta["tsm_number"]}})
 
     # -- records ----------------------------------------------------------------------------------------
     def entries(self, response: Response, notice: dict[str, Any], parsed: tuple[list[str], list[list[Any]]],
@@ -379,7 +381,7 @@ class MiitTelecomListsSpider(RegistrySpider):
                             self.name, response.url)
         self.crawler.stats.inc_value("creditwatch/unreadable_notices")
         item = self.record("telecom_list_entry", notice["notice_id"], response,
-                           raw={**notice, "images": [self.link(response, src) for src in images]},
+                           raw={**notice, "images": images},
                            fields=notice_fields(notice))
         item.quarantine(IMAGE_REASON, "notice", response.url)
         return item
