@@ -264,23 +264,49 @@ def transform(as_of: Annotated[str | None, typer.Option(help="YYYY-MM-DD (defaul
     console.print(_table("Models built", ["model", "rows", "seconds"], rows))
 
 
+def _iso_date_option(value: str | None) -> date | None:
+    """Typer callback: an ISO date, or a usage error that names the option and the value."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint="'--as-of'") from None
+
+
 @app.command()
 def removal(
     records: Annotated[Path, typer.Option("--records", help="CASES.csv (see README: removal file interface).")],
-    out: Annotated[Path, typer.Option("--out", help="OUT.csv to write.")],
-    as_of: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default today).")] = None,
+    out: Annotated[Path, typer.Option("--out", help="OUT.csv to write (replaced only when complete).")],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="YYYY-MM-DD (default today).", callback=_iso_date_option)
+    ] = None,
 ) -> None:
     """When may each record stop being displayed? Applies the removal rules to a file of cases.
 
-    Writes record_id,status,early_removal_from,auto_removal_on,rule_id,basis,confidence. Invalid rows are
-    reported one per line (exit 1); every other row is still answered."""
+    Writes record_id, status, early_removal_from, auto_removal_on, display_until, escalation_on,
+    removal_deadline, rule_id, basis, confidence, the alternative reading (alt_*) and reason. The cases file
+    may be UTF-8 or GB18030/GBK and of any size (read in batches). Invalid rows are reported one per line
+    (exit 1); every other row is still answered."""
     from transforms.removal import removal_csv
+    from transforms.removal.csv_io import same_file
 
-    errors = removal_csv(records, date.fromisoformat(as_of) if as_of else date.today(), out)
-    console.print(f"Wrote {out}.")
-    for error in errors:
-        err.print(f"{records}: {error}", highlight=False, soft_wrap=True)
-    if errors:
+    if not records.is_file():
+        raise click.BadParameter(f"{records} is not a file", param_hint="'--records'")
+    if same_file(records, out):
+        raise click.BadParameter(f"{out} is the --records file itself; choose another file", param_hint="'--out'")
+    day: date = as_of or date.today()  # type: ignore[assignment]  (the callback made it a date)
+    result = removal_csv(records, day, out)
+    console.print(
+        f"Wrote {out}: {result.answered} of {result.rows} rows answered"
+        + (f", {result.unknown} of them unknown (a needed field is empty: see the reason column)" if result.unknown
+           else "")
+        + (f"; {len(result.errors)} rows refused" if result.errors else "")
+        + ("" if result.encoding == "utf-8-sig" else f" (read as {result.encoding.upper()})") + "."
+    )
+    for error in result.errors:
+        err.print(f"{records}: {error}", highlight=False, soft_wrap=True, markup=False)
+    if result.errors:
         raise typer.Exit(1)
 
 

@@ -125,5 +125,8 @@ def test_removal_file_interface(tmp_path: Path) -> None:
     )
     assert done.returncode == 1 and "line 3" in done.stderr and "Traceback" not in done.stderr
     out = (tmp_path / "out.csv").read_text("utf-8").splitlines()
-    assert out[0] == "record_id,status,early_removal_from,auto_removal_on,rule_id,basis,confidence"
-    assert out[1].startswith("a,eligible,2026-08-01,2027-05-01,")
+    assert out[0] == ("record_id,status,early_removal_from,auto_removal_on,display_until,escalation_on,"
+                      "removal_deadline,rule_id,basis,confidence,alt_rule_id,alt_early_removal_from,"
+                      "alt_auto_removal_on,reason")
+    # 36号令 一般, decided 2026-05-01: apply from 2026-08-02, shown through 2027-05-01.
+    assert out[1].startswith("a,eligible,2026-08-02,2027-05-02,2027-05-01,,,cc_penalty_36_general,")

@@ -128,7 +128,7 @@ def test_iso_week_names_the_folder_and_parses_back() -> None:
 def test_workbook_layout_types_and_highlight(con, tmp_path: Path) -> None:
     result = export_week(con, tmp_path, WEEK)
     book = openpyxl.load_workbook(next(p for p in result.files if p.suffix == ".xlsx"))
-    assert book.sheetnames == ["概览", "本周新增", "在公示", "可申请修复", "待复核", "许可证风险"]
+    assert book.sheetnames == ["概览", "本周新增", "在公示", "可申请修复", "待复核", "许可证风险", "云服务信用评价"]
     for sheet in book.worksheets:
         assert sheet.freeze_panes == "A2", sheet.title
         assert sheet.auto_filter.ref and sheet.auto_filter.ref.startswith("A1:"), sheet.title
@@ -169,6 +169,36 @@ def test_sheets_agree_with_the_marts(con) -> None:
     assert frames["removal_candidates"]["removal_status"].tolist() == ["eligible"]
     assert "罚款缴纳凭证" in frames["removal_candidates"]["materials"].iloc[0]
     assert frames["licence_risk"]["operator_name"].tolist() == [NAMES[BAD]]
+    # Dimension 1 as marts.operator_risk holds it, with the records that decided it.
+    cloud = frames["cloud_rating"].set_index("operator_id")
+    mart = con.execute("SELECT operator_id, cloud_rating_dimension1, cloud_rating_dimension1_reasons "
+                       "FROM marts.operator_risk").fetchall()
+    assert {o: (level, reasons) for o, level, reasons in mart} == {
+        o: (row.cloud_rating_dimension1, row.cloud_rating_dimension1_reasons) for o, row in cloud.iterrows()}
+
+
+def test_corrected_dates_and_dimension_one_reach_the_workbook(con, tmp_path: Path) -> None:
+    result = export_week(con, tmp_path, WEEK)
+    book = openpyxl.load_workbook(next(p for p in result.files if p.suffix == ".xlsx"))
+    open_sheet = book["在公示"]
+    headers = [c.value for c in open_sheet[1]]
+    rows = [dict(zip(headers, (c.value for c in row), strict=True)) for row in open_sheet.iter_rows(min_row=2)]
+    fine = next(r for r in rows if r["记录类型"] == "行政处罚")
+    # 36号令 一般, decided 2026-05-01: shown through 2027-05-01, first not shown 2027-05-02.
+    assert (fine["公示截止日"], fine["停止公示日（首个不再公示日）"]) == (datetime(2027, 5, 1), datetime(2027, 5, 2))
+    assert fine["说明（缺失信息/假定）"].startswith("assumed: severity=general")
+    assert fine["省份"] == "北京"
+    assert "列入严重违法失信名单风险日" in headers and "另一解读：停止公示日" in headers
+    cloud = book["云服务信用评价"]
+    cloud_headers = [c.value for c in cloud[1]]
+    cloud_rows = {r[1]: dict(zip(cloud_headers, r, strict=True)) for r in cloud.iter_rows(min_row=2, values_only=True)}
+    # The licences in this warehouse are CDN only: the list entries are for other business, not scored
+    # but listed for a person; the MIIT penalties make a violation record (20).
+    dishonest = cloud_rows[NAMES[DISHONEST]]
+    assert dishonest["维度一：电信业务经营信用(分)"] == 30 and dishonest["需报自律委员会的名单条目"] == 1
+    assert "自律委员会" in dishonest["报备说明"]
+    assert cloud_rows[NAMES[HISTORY]]["维度一：电信业务经营信用(分)"] == 20
+    assert "京通管罚〔2025〕1号" in cloud_rows[NAMES[HISTORY]]["维度一得分依据"]
 
 
 def test_csv_and_parquet_round_trip(con, tmp_path: Path) -> None:

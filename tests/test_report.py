@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -10,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from tests.test_export import BAD, DISHONEST, NAMES, WEEK, con, snapshot  # noqa: F401  (fixtures)
-from transforms.report import collect_report, hbar_svg, province_of, table_html, write_report
+from transforms.report import collect_report, hbar_svg, table_html, write_report
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM = os.environ.get("CREDITWATCH_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 # Injected into a copy of the page only: after layout, count each chart's marks that have a real size.
 PROBE = """<script>addEventListener('load', () => {
   for (const svg of document.querySelectorAll('svg.chart')) {
@@ -26,10 +27,17 @@ PROBE = """<script>addEventListener('load', () => {
 });</script>"""
 
 
-def test_province_from_authority_name() -> None:
-    assert province_of("北京市通信管理局") == "北京"
-    assert province_of("内蒙古自治区通信管理局") == "内蒙古"
-    assert province_of("工业和信息化部") is None and province_of(None) is None
+def test_provinces_come_from_the_records(con) -> None:  # noqa: F811
+    # 北京市通信管理局 → 北京 by its name; the '@SUM(1+1)' authority names none: the subject's USCC (11…) does.
+    report = collect_report(con, WEEK)
+    assert report.by_province == [("北京", 3, 1)]
+
+
+def test_cloud_rating_section_shows_levels_and_reasons(con) -> None:  # noqa: F811
+    report = collect_report(con, WEEK)
+    assert report.cloud_levels == [("30", 2, 0), ("20", 2, 0)]
+    below = {name: (level, reasons) for name, level, reasons, _ in report.cloud_below}
+    assert below[NAMES[BAD]][0] == 20 and "京通管罚〔2026〕9号" in below[NAMES[BAD]][1]
 
 
 def test_registry_text_is_escaped() -> None:
@@ -52,16 +60,17 @@ def test_report_counts_agree_with_the_export(con) -> None:  # noqa: F811
 
 def test_report_is_self_contained(con, tmp_path: Path) -> None:  # noqa: F811
     page = write_report(con, tmp_path / "report.html", WEEK).read_text("utf-8")
-    assert page.count('<svg class="chart"') == 5
+    assert page.count('<svg class="chart"') == 6
     assert not re.search(r"<script|<link|<img|@import|url\(|src=|href=", page, re.IGNORECASE)
     assert "'@SUM(1+1)" not in page and "@SUM(1+1)" in page  # HTML shows registry text as is (escaped)
     english = write_report(con, tmp_path / "en.html", WEEK, lang="en").read_text("utf-8")
     assert "Removal pipeline" in english and "Open records by province" in english
+    assert "Cloud credit evaluation, dimension 1" in english
 
 
 def test_every_chart_draws_in_headless_chromium(con, tmp_path: Path) -> None:  # noqa: F811
-    # Not a skip: CI installs chromium (.ci/run); without it this check has not been made.
-    assert Path(CHROMIUM).exists(), "chromium is not installed: apt-get install chromium (see .ci/run)"
+    # Not a skip: `make test` installs chromium (or stops naming the command); without it no check was made.
+    assert Path(CHROMIUM).exists(), "chromium is not installed: run `make test`, or sudo apt-get install chromium"
     page = write_report(con, tmp_path / "report.html", WEEK).read_text("utf-8")
     probed = tmp_path / "probed.html"
     probed.write_text(page.replace("</body>", PROBE + "</body>"), "utf-8")
@@ -72,7 +81,7 @@ def test_every_chart_draws_in_headless_chromium(con, tmp_path: Path) -> None:  #
                          capture_output=True, text=True, timeout=60, check=True).stdout
     assert 'data-probed="yes"' in dom
     charts = re.findall(r'<svg class="chart"[^>]*>', dom)
-    assert len(charts) == 5
+    assert len(charts) == 6
     for tag in charts:
         label = re.search(r'aria-label="([^"]*)"', tag)[1]
         drawn = int(re.search(r'data-drawn="(\d+)"', tag)[1])

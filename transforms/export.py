@@ -1,7 +1,8 @@
 """The weekly risk export (每周信用风险导出): an XLSX workbook, the same tables as CSV and Parquet.
 
 Sheets: 概览 summary, 本周新增 new this week, 在公示 open records by operator, 可申请修复 removal
-(信用修复) candidates, 待复核 link review queue, 许可证风险 licence risk. Chinese headers by default,
+(信用修复) candidates, 待复核 link review queue, 许可证风险 licence risk, 云服务信用评价 dimension 1 of the
+cloud credit evaluation per operator with the records that decided it. Chinese headers by default,
 English with lang="en". Text cells that start with = + - @ (or a tab/CR) are prefixed with ' so a
 spreadsheet never runs registry text as a formula (formula injection). CSV is UTF-8 with a BOM so Excel
 reads it; Parquet keeps the machine column names and raw values (it is for programs, not Excel).
@@ -105,7 +106,11 @@ AUTHORITY = C("authority", "作出决定机关", "Authority")
 SUMMARY = C("summary", "内容摘要", "Summary")
 REMOVAL_STATUS = C("removal_status", "修复状态", "Removal status")
 EARLY = C("early_removal_from", "可申请修复日", "Early removal from", "date")
-AUTO = C("auto_removal_on", "到期停止公示日", "Display ends on", "date")
+AUTO = C("auto_removal_on", "停止公示日（首个不再公示日）", "First day not shown", "date")
+DISPLAY_UNTIL = C("display_until", "公示截止日", "Shown until", "date")
+ESCALATION = C("escalation_on", "列入严重违法失信名单风险日", "Escalation on", "date")
+DEADLINE = C("removal_deadline", "应删除期限（工作日）", "Removal deadline (working days)", "date")
+REASON = C("removal_reason", "说明（缺失信息/假定）", "Note (missing facts, assumptions)")
 BASIS = C("basis", "依据", "Basis")
 CONFIDENCE = C("confidence", "规则确认度", "Rule confidence")
 URL = C("url", "来源链接", "Source URL")
@@ -120,12 +125,16 @@ OPEN_SHEET = Sheet("open_records", "在公示", "Open records", (
     OPERATOR_ID, OPERATOR_NAME, RECORD_TYPE, PLATFORM, REFERENCE, SUBJECT, C("via_branch", "分支机构记录", "Via branch",
                                                                             "bool"),
     EVENT_ON, AUTHORITY, SUMMARY, C("penalty_kinds", "处罚种类", "Penalty kinds"),
-    C("fine_yuan", "罚款金额(元)", "Fine (yuan)", "number"), REMOVAL_STATUS, EARLY, AUTO,
-    C("escalation_on", "列入严重违法失信名单风险日", "Escalation on", "date"), BASIS, CONFIDENCE, URL,
+    C("fine_yuan", "罚款金额(元)", "Fine (yuan)", "number"), REMOVAL_STATUS, EARLY, DISPLAY_UNTIL, AUTO,
+    ESCALATION, DEADLINE, BASIS, CONFIDENCE,
+    C("alt_rule_id", "另一解读：适用规则", "Alternative reading: rule"),
+    C("alt_early_removal_from", "另一解读：可申请修复日", "Alternative reading: early removal from", "date"),
+    C("alt_auto_removal_on", "另一解读：停止公示日", "Alternative reading: first day not shown", "date"),
+    REASON, C("province", "省份", "Province"), URL,
     C("first_seen_at", "首次发现", "First seen", "datetime"), RECORD_ID))
 REMOVAL_SHEET = Sheet("removal_candidates", "可申请修复", "Removal candidates", (
     OPERATOR_ID, OPERATOR_NAME, RECORD_TYPE, PLATFORM, REFERENCE, SUBJECT, EVENT_ON, AUTHORITY, REMOVAL_STATUS, EARLY,
-    AUTO, C("days_until_eligible", "距可申请天数", "Days until eligible", "int"),
+    DISPLAY_UNTIL, AUTO, ESCALATION, C("days_until_eligible", "距可申请天数", "Days until eligible", "int"),
     C("materials", "需准备材料", "Materials"), C("where_to_apply", "申请渠道", "Where to apply"), BASIS, CONFIDENCE,
     RECORD_ID))
 REVIEW_SHEET = Sheet("review_queue", "待复核", "Review queue", (
@@ -138,7 +147,16 @@ LICENCE_SHEET = Sheet("licence_risk", "许可证风险", "Licence risk", (
     C("business_codes", "业务种类代码", "Business codes"), C("expires_on", "到期日", "Expires on", "date"),
     C("days_to_expiry", "距到期天数", "Days to expiry", "int"),
     C("blocking_lists", "影响续期的名单", "Lists blocking renewal"), BASIS))
-SHEETS = (SUMMARY_SHEET, NEW_SHEET, OPEN_SHEET, REMOVAL_SHEET, REVIEW_SHEET, LICENCE_SHEET)
+CLOUD_SHEET = Sheet("cloud_rating", "云服务信用评价", "Cloud credit rating", (
+    OPERATOR_ID, OPERATOR_NAME, C("is_cloud", "持有云服务(互联网资源协作)许可", "Cloud licence", "bool"),
+    C("cloud_rating_dimension1", "维度一：电信业务经营信用(分)", "Dimension 1: telecom credit (points)", "int"),
+    C("cloud_rating_dimension1_reasons", "维度一得分依据", "Dimension 1: records that decided it"),
+    C("cloud_rating_entries_for_review", "需报自律委员会的名单条目", "List entries to report (not scored)", "int"),
+    C("cloud_rating_review_notes", "报备说明", "Entries to report: notes"),
+    C("on_telecom_bad_list", "在不良名单", "On the bad list", "bool"),
+    C("on_telecom_dishonest_list", "在失信名单", "On the dishonest list", "bool"),
+    C("next_escalation_on", "最近列入严重违法失信名单风险日", "Next escalation on", "date")))
+SHEETS = (SUMMARY_SHEET, NEW_SHEET, OPEN_SHEET, REMOVAL_SHEET, REVIEW_SHEET, LICENCE_SHEET, CLOUD_SHEET)
 
 # Codes shown as words in the workbook (zh, en); Parquet keeps the codes.
 LABELS: dict[str, dict[str, tuple[str, str]]] = {
@@ -147,6 +165,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "eligible": ("可申请修复", "Eligible now"), "waiting": ("等待期内", "Waiting"),
         "conditions_unmet": ("条件未满足", "Conditions unmet"), "barred": ("不得修复", "Barred"),
         "expired": ("公示期满", "Display period over"), "not_published": ("不予公示", "Not published"),
+        "unknown": ("待补充信息", "Unknown: a fact is missing"),
     },
     "change": {"new": ("新增", "New"), "changed": ("变更", "Changed"), "removed": ("已撤下", "Removed")},
     "link_status": {"linked": ("已关联", "Linked"), "review": ("待复核", "To review"), "none": ("未关联", "None")},
@@ -184,19 +203,21 @@ OPEN_SQL = """
 SELECT l.operator_id, l.operator_name, r.record_type, r.platform, r.reference, r.display_name AS subject_name,
        l.is_branch AS via_branch, r.event_on, r.authority, r.summary,
        array_to_string(r.penalty_kinds, '|') AS penalty_kinds, r.fine_yuan, s.status AS removal_status,
-       s.early_removal_from, s.auto_removal_on, s.escalation_on, s.basis, s.confidence, r.url, r.first_seen_at,
-       r.record_id
+       s.early_removal_from, s.display_until, s.auto_removal_on, s.escalation_on, s.removal_deadline, s.basis,
+       s.confidence, s.alt_rule_id, s.alt_early_removal_from, s.alt_auto_removal_on, s.reason AS removal_reason,
+       p.province, r.url, r.first_seen_at, r.record_id
 FROM {links} l
 JOIN core.credit_records r USING (record_id)
 LEFT JOIN core.removal_status s USING (record_id)
+LEFT JOIN core.record_provinces p USING (record_id)
 WHERE l.status = 'linked' AND r.removed_at IS NULL
 ORDER BY l.operator_name, r.event_on DESC, r.record_id
 """
 # Same window as marts.removal_candidates: eligible now, or waiting and eligible within 30 days.
 REMOVAL_SQL = """
 SELECT l.operator_id, l.operator_name, r.record_type, r.platform, r.reference, r.display_name AS subject_name,
-       r.event_on, r.authority, s.status AS removal_status, s.early_removal_from, s.auto_removal_on,
-       s.early_removal_from - $as_of AS days_until_eligible, m.materials, m.where_to_apply, s.basis,
+       r.event_on, r.authority, s.status AS removal_status, s.early_removal_from, s.display_until, s.auto_removal_on,
+       s.escalation_on, s.early_removal_from - $as_of AS days_until_eligible, m.materials, m.where_to_apply, s.basis,
        s.confidence, r.record_id
 FROM {links} l
 JOIN core.credit_records r USING (record_id)
@@ -214,6 +235,14 @@ FROM {links} l
 JOIN core.credit_records r USING (record_id)
 WHERE l.status = 'review' AND r.removed_at IS NULL
 ORDER BY l.score DESC, r.record_id
+"""
+# Dimension 1 as marts.operator_risk holds it (reports read the marts); a watchlist keeps its holders.
+CLOUD_SQL = """
+SELECT operator_id, name AS operator_name, is_cloud, cloud_rating_dimension1, cloud_rating_dimension1_reasons,
+       cloud_rating_entries_for_review, cloud_rating_review_notes, on_telecom_bad_list, on_telecom_dishonest_list,
+       next_escalation_on
+FROM marts.operator_risk {where}
+ORDER BY cloud_rating_dimension1, cloud_rating_entries_for_review DESC, name
 """
 LICENCE_SQL = """
 SELECT licence_no, operator_id, operator_name, issuer, business_codes, expires_on, days_to_expiry,
@@ -370,6 +399,7 @@ def collect_tables(con: duckdb.DuckDBPyConnection, week: str,
             REMOVAL_SHEET.key: _frame(con, REMOVAL_SQL.format(links=links), params, REMOVAL_SHEET),
             REVIEW_SHEET.key: _frame(con, REVIEW_SQL.format(links=links), params, REVIEW_SHEET),
             LICENCE_SHEET.key: _frame(con, LICENCE_SQL.format(where=licence_where), params, LICENCE_SHEET),
+            CLOUD_SHEET.key: _frame(con, CLOUD_SQL.format(where=licence_where), params, CLOUD_SHEET),
         }
     finally:
         if watchlist is not None:
@@ -396,6 +426,8 @@ def _summary(frames: dict[str, pd.DataFrame], week: str, monday: date, sunday: d
         ("removal_candidates", str(len(frames[REMOVAL_SHEET.key]))),
         ("links_to_review", str(len(frames[REVIEW_SHEET.key]))),
         ("licences_at_risk", str(len(frames[LICENCE_SHEET.key]))),
+        ("cloud_rating_below_30", str(int((frames[CLOUD_SHEET.key]["cloud_rating_dimension1"] < 30).sum()))),
+        ("cloud_rating_entries_for_review", str(int(frames[CLOUD_SHEET.key]["cloud_rating_entries_for_review"].sum()))),
     ]
     if entries is not None:
         rows.append(("watchlist_entries", str(len(entries))))
@@ -414,6 +446,8 @@ SUMMARY_LABELS: dict[str, tuple[str, str]] = {
     "removed_this_week": ("本周撤下", "Removed this week"),
     "removal_candidates": ("可申请修复", "Removal candidates"), "links_to_review": ("待复核关联", "Links to review"),
     "licences_at_risk": ("续期受影响的许可证", "Licences at risk"),
+    "cloud_rating_below_30": ("云服务信用维度一未满分的企业", "Companies below 30 on cloud rating dimension 1"),
+    "cloud_rating_entries_for_review": ("需报自律委员会的名单条目", "List entries to report (not scored)"),
     "watchlist_entries": ("关注名单条目", "Watchlist entries"),
     "watchlist_unmatched": ("未匹配任何记录的条目", "Entries that matched nothing"),
     "unmatched_entry": ("未匹配条目", "Unmatched entry"),

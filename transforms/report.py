@@ -1,7 +1,9 @@
 """The HTML monitoring report (信用监测周报): one self-contained file, charts as inline SVG.
 
 Headline figures; records per week by type (trend); open records by authority (作出决定机关) and by
-province; top operators; the removal (信用修复) pipeline waiting → eligible → removed. Every chart is an
+province (core.record_provinces, from seeds.province_places); top operators; the removal (信用修复)
+pipeline waiting → eligible → removed; dimension 1 of the cloud credit evaluation (operators per level,
+and the records that decided each level below 30, from marts.operator_risk). Every chart is an
 `<svg class="chart">` followed by the table it draws. No scripts, fonts, images or links to fetch; every
 piece of registry text goes through html.escape.
 """
@@ -12,21 +14,20 @@ import html
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from spiders.source import record_types
+
+if TYPE_CHECKING:
+    import pandas as pd
+
 from transforms.export import DISHONEST_TYPES, LABELS, SUMMARY_LABELS, collect_tables, iso_week, parse_week
 
 TREND_WEEKS = 26
 TOP_N = 12
 PALETTE = {t.name: t.colour for t in record_types().values()}  # each record type's colour, from its source.yml
-# Province-level divisions, matched at the start of an authority's name (北京市通信管理局 → 北京).
-PROVINCES = (
-    "北京", "天津", "河北", "山西", "内蒙古", "辽宁", "吉林", "黑龙江", "上海", "江苏", "浙江", "安徽", "福建", "江西",
-    "山东", "河南", "湖北", "湖南", "广东", "广西", "海南", "重庆", "四川", "贵州", "云南", "西藏", "陕西", "甘肃",
-    "青海", "宁夏", "新疆", "香港", "澳门", "台湾",
-)
 TEXT = {
     "title": ("信用监测周报", "Credit monitoring report"),
     "headline": ("概览", "Headline figures"),
@@ -41,6 +42,9 @@ TEXT = {
     "eligible": ("可申请修复", "Eligible"), "removed": ("已撤下", "Removed"),
     "other": ("其他/全国", "Other / national"), "none": ("无数据", "No data"),
     "as_of": ("数据截至", "As of"), "company": ("企业名称", "Company"),
+    "cloud": ("云服务企业信用评价 维度一：电信业务经营信用", "Cloud credit evaluation, dimension 1: telecom credit"),
+    "level": ("得分", "Points"), "operators_n": ("企业数", "Companies"),
+    "reasons": ("得分依据", "Records that decided it"), "to_report": ("需报备条目", "Entries to report"),
 }
 
 
@@ -57,16 +61,12 @@ class Report:
     by_province: list[tuple[str, int, int]]
     top_operators: list[tuple[str, int, int]]
     pipeline: list[tuple[str, int]]
+    cloud_levels: list[tuple[str, int, int]]  # (level, operators, of which on the dishonest list)
+    cloud_below: list[tuple[str, int, str, int]]  # (company, level, reasons, entries to report), below 30
 
 
 def _t(key: str, lang: str) -> str:
     return TEXT[key][0 if lang == "zh" else 1]
-
-
-def province_of(authority: str | None) -> str | None:
-    """The province an authority belongs to by its name, None for national or unknown bodies."""
-    text = (authority or "").strip()
-    return next((p for p in PROVINCES if text.startswith(p)), None)
 
 
 def _trend(con: duckdb.DuckDBPyConnection, as_of: date) -> tuple[list[str], dict[str, list[int]]]:
@@ -107,7 +107,7 @@ def collect_report(con: duckdb.DuckDBPyConnection, week: str, lang: str = "zh") 
     open_ = frames["open_records"]
     dishonest = open_["record_type"].isin(DISHONEST_TYPES).tolist()
     authorities = [a or "—" for a in open_["authority"].tolist()]
-    provinces = [province_of(a) or _t("other", lang) for a in open_["authority"].tolist()]
+    provinces = [p if isinstance(p, str) and p else _t("other", lang) for p in open_["province"].tolist()]
     weeks, trend = _trend(con, as_of)
     [(waiting, eligible, removed)] = con.execute(
         "SELECT count(*) FILTER (removed_at IS NULL AND removal_status IN ('waiting', 'conditions_unmet')), "
@@ -119,7 +119,22 @@ def collect_report(con: duckdb.DuckDBPyConnection, week: str, lang: str = "zh") 
         by_province=_grouped(list(zip(provinces, dishonest, strict=True)), TOP_N),
         top_operators=_grouped(list(zip(open_["operator_name"].tolist(), dishonest, strict=True)), 10),
         pipeline=[(_t("waiting", lang), waiting), (_t("eligible", lang), eligible), (_t("removed", lang), removed)],
+        **_cloud(frames["cloud_rating"]),
     )
+
+
+def _cloud(cloud: pd.DataFrame) -> dict[str, list]:
+    """Operators per dimension-1 level (30 → 0) and those below 30 with the records that decided it."""
+    counts: dict[int, int] = {}
+    below = []
+    columns = ["operator_name", "cloud_rating_dimension1", "cloud_rating_dimension1_reasons",
+               "cloud_rating_entries_for_review"]
+    for name, level, reasons, to_report in cloud[columns].itertuples(index=False):
+        counts[int(level)] = counts.get(int(level), 0) + 1
+        if int(level) < 30:
+            below.append((name, int(level), reasons, int(to_report)))
+    levels = [(str(level), n, n if level == 0 else 0) for level, n in sorted(counts.items(), reverse=True)]
+    return {"cloud_levels": levels, "cloud_below": below}
 
 
 def _e(value: object) -> str:
@@ -245,6 +260,10 @@ def render_report(report: Report, lang: str = "zh") -> str:
          table_html([_t("company", lang), count, dishonest], report.top_operators)),
         ("pipeline", pipeline_svg(report.pipeline, _t("pipeline", lang)),
          table_html([_t("stage", lang), count], report.pipeline)),
+        ("cloud", hbar_svg(report.cloud_levels, _t("cloud", lang)),
+         table_html([_t("level", lang), _t("operators_n", lang), dishonest], report.cloud_levels)
+         + table_html([_t("company", lang), _t("level", lang), _t("reasons", lang), _t("to_report", lang)],
+                      report.cloud_below)),
     ]
     body = "".join(f'<section id="{key}"><h2>{_e(_t(key, lang))}</h2>{chart}{table}</section>'
                    for key, chart, table in sections)

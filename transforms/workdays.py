@@ -53,3 +53,26 @@ def working_days_between(start: date, end: date) -> int:
         if is_working_day(day):
             count += 1
     return count
+
+
+def known_years() -> tuple[int, int]:
+    """The first and last year the installed package has China's official calendar for."""
+    years = [day.year for day in chinese_calendar.holidays]
+    return min(years), max(years)
+
+
+def working_day_flags(first: date, last: date) -> list[tuple[date, bool]]:
+    """Every day from `first` to `last` with whether it is a working day, as is_working_day answers.
+
+    For whole years at once (the removal engine's calendar table): the range is checked once, then each
+    day is looked up in the package's own tables, which is what chinese_calendar.is_workday does after
+    re-validating the year on every call (~100 µs a day)."""
+    is_working_day(first)
+    is_working_day(last)
+    adjusted, holidays = chinese_calendar.workdays, chinese_calendar.holidays
+    days = []
+    day = first
+    while day <= last:
+        days.append((day, day in adjusted or (day.weekday() <= 4 and day not in holidays)))
+        day += timedelta(days=1)
+    return days

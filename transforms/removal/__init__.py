@@ -2,13 +2,22 @@
 
 When a negative public credit record (行政处罚信息, 经营异常名录, 严重违法失信名单, 电信不良/失信名单,
 失信被执行人, 重大税收违法失信主体) stops being displayed, and when early removal (信用修复 /
-提前停止公示) may be applied for. See rules.yaml for every rule with its legal basis.
+提前停止公示) may be applied for, counted as 民法典 Arts 200–204 count periods. See rules.yaml for every
+rule with its legal basis.
 """
 
-from transforms.removal.csv_io import OUT_COLUMNS, RowError, read_cases, removal_csv
+from transforms.removal.csv_io import (
+    OUT_COLUMNS,
+    CasesFileError,
+    RemovalFileResult,
+    RowError,
+    read_cases,
+    removal_csv,
+)
 from transforms.removal.engine import (
     CASE_COLUMNS,
     STATUSES,
+    Handling,
     LowFineThreshold,
     Rule,
     RuleFileError,
@@ -20,7 +29,10 @@ from transforms.removal.engine import (
 __all__ = [
     "CASE_COLUMNS",
     "OUT_COLUMNS",
+    "CasesFileError",
+    "RemovalFileResult",
     "STATUSES",
+    "Handling",
     "LowFineThreshold",
     "RowError",
     "Rule",

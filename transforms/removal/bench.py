@@ -1,8 +1,10 @@
 """Throughput of the removal engine on synthetic cases (a speed check, never a test).
 
-    .venv/bin/python -m transforms.removal.bench [N]      # default 200,000 cases
+    .venv/bin/python -m transforms.removal.bench [N]      # default 200,000 cases, in memory
+    .venv/bin/python -m transforms.removal.bench --csv OUT.csv N   # write a CASES.csv of N rows
 
-Prints the time to evaluate N cases in an in-memory DuckDB and the status counts.
+Prints the time to evaluate N cases in an in-memory DuckDB and the status counts. The CASES.csv form is
+what bench/run.py's `removal` stage feeds `creditwatch removal` (transforms.removal.removal_csv).
 """
 
 from __future__ import annotations
@@ -10,11 +12,13 @@ from __future__ import annotations
 import sys
 import time
 from datetime import date
+from pathlib import Path
 
 import duckdb
 
-from transforms.removal.engine import evaluate_cases
+from transforms.removal.engine import CASE_COLUMNS, evaluate_cases
 
+AS_OF = date(2026, 11, 23)
 # A mix of record types, built in SQL so generating the input costs little next to evaluating it.
 SYNTHETIC = """
 CREATE OR REPLACE TABLE bench_cases AS
@@ -39,6 +43,20 @@ FROM range(?) AS t(i)
 """
 
 
+def write_cases_csv(path: Path, n: int) -> Path:
+    """A CASES.csv of `n` synthetic rows (UTF-8, the file interface's columns plus province)."""
+    con = duckdb.connect()
+    try:
+        con.execute("SET threads = 2")
+        con.execute(SYNTHETIC, [n])
+        columns = ", ".join([*CASE_COLUMNS, "province"])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        con.execute(f"COPY (SELECT {columns} FROM bench_cases ORDER BY record_id) TO '{path}' (HEADER, DELIMITER ',')")
+    finally:
+        con.close()
+    return path
+
+
 def main(n: int = 200_000) -> None:
     con = duckdb.connect()
     con.execute("SET threads = 2")
@@ -46,7 +64,7 @@ def main(n: int = 200_000) -> None:
     con.execute(SYNTHETIC, [n])
     start = time.perf_counter()
     counts = (
-        evaluate_cases(con, "bench_cases", date(2026, 11, 23))
+        evaluate_cases(con, "bench_cases", AS_OF)
         .aggregate("coalesce(status, 'error') AS status, count(*) AS n", "coalesce(status, 'error')")
         .order("n DESC")
         .fetchall()
@@ -58,4 +76,7 @@ def main(n: int = 200_000) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 200_000)
+    if len(sys.argv) == 4 and sys.argv[1] == "--csv":
+        print(write_cases_csv(Path(sys.argv[2]), int(sys.argv[3])))
+    else:
+        main(int(sys.argv[1]) if len(sys.argv) > 1 else 200_000)

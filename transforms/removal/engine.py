@@ -1,11 +1,16 @@
 """Removal rules (信用修复 / 停止公示 rules) loaded from data and applied in DuckDB SQL.
 
-Python here only reads and validates rules.yaml and low_fine_thresholds.csv, loads them into
-temporary DuckDB tables and runs removal_status.sql over the caller's cases relation. Every date
-rule (minimum display, automatic stop, escalation) lives in that one SQL file.
+Python here only reads and validates rules.yaml and low_fine_thresholds.csv, loads them (and China's
+official working-day calendar, transforms/workdays.py) into temporary DuckDB tables and runs
+removal_status.sql over the caller's cases relation. Every date rule (minimum display, automatic stop,
+escalation, working-day deadlines) lives in that one SQL file.
 
-Months are calendar months from the rule's start date with month-end clamping, as DuckDB's
-`date + INTERVAL n MONTH` does: 2024-08-31 + 6 months = 2025-02-28, 2024-02-29 + 12 months = 2025-02-28.
+Periods are counted as 民法典 Arts 200–204 count them: the first day is not counted and a period in
+months or years ends at 24:00 of the corresponding day, clamped to the month's end (Art 202). A record
+published 2023-11-23 with a 3-year period is shown through 2026-11-23 (`display_until`, what 信用中国
+prints as 公示截止期) and is first not shown on 2026-11-24 (`auto_removal_on`); 2024-02-29 + 12 months
+ends on 2025-02-28. Display periods run by the calendar (no holiday shift: the registries stop display
+mechanically); only deadlines counted in working days use the official calendar.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -49,14 +55,17 @@ PENALTY_KINDS = (
     "licence_suspension",  # 暂扣许可证件
     "licence_revocation",  # 吊销许可证件
     "business_licence_revocation",  # 吊销营业执照
-    "annual_report_missing",  # 未按时报送年度报告
+    "annual_report_missing",  # 未按时报送年度报告 (a listing's ground)
+    "administrative_penalty",  # 受到行政处罚后列入 (a list entry that follows a penalty, e.g. 电信不良名单)
 )
 DOMAINS = ("general", "food", "drug", "special_equipment", "work_safety", "fire")
 SEVERITIES = ("minor", "general", "serious")  # 轻微 / 一般 / 严重
 CLOCK_STARTS = ("decision", "publication", "listing")
 CONDITIONS = ("obligations_performed", "cause_corrected", "credit_commitment")
 TERMS = ("any", "required", "absent")
-STATUSES = ("not_published", "expired", "eligible", "waiting", "conditions_unmet", "barred")
+DEADLINE_FROM = ("term_end", "conditions")
+# `unknown`: a fact the answer depends on is missing (the `reason` column names it); never a guess.
+STATUSES = ("not_published", "expired", "eligible", "waiting", "conditions_unmet", "barred", "unknown")
 
 CASE_COLUMNS = (
     "record_id",
@@ -73,16 +82,28 @@ CASE_COLUMNS = (
     "corrected_date",
     "term_years",
 )
-OPTIONAL_CASE_COLUMNS = ("province", "subject_type")  # subject_type: organisation (default) | person
+OPTIONAL_CASE_COLUMNS = (
+    "province",  # 省份 of the deciding authority: picks the 较低数额罚款 threshold
+    "subject_type",  # organisation (default) | person
+    "new_penalty_date",  # the operator's first administrative penalty decided after the listing (电信不良名单)
+    "new_penalty_reference",  # its decision number, quoted in `reason`
+    "assumed_fields",  # '|'-separated case fields filled by a default reading upstream (domain, severity)
+)
 RESULT_COLUMNS = (
     "record_id",
     "status",
     "early_removal_from",
     "auto_removal_on",
+    "display_until",
     "escalation_on",
+    "removal_deadline",
     "rule_id",
     "basis",
     "confidence",
+    "alt_rule_id",
+    "alt_early_removal_from",
+    "alt_auto_removal_on",
+    "reason",
     "error",
 )
 
@@ -132,7 +153,25 @@ class Rule:
     conditions_unchecked: tuple[str, ...] = ()
     exclusions: tuple[Exclusion, ...] = ()
     escalation_months: int | None = None
+    regime_end_date: str | None = None  # the case date compared with effective_to (default: regime_date)
+    term_kinds: tuple[str, ...] | None = None  # the term stretches the display only for these kinds
+    term_years_range: tuple[int, int] | None = None  # a term outside it is nonsense (court: 2–5 years)
+    kept_by_new_penalty: bool = False  # a new penalty before the automatic stop keeps the record shown
+    alternative_regime_from: date | None = None  # also answer as if decided on/after this date
+    alternative_label: str | None = None
+    deletion_working_days: int | None = None  # the body removes it within N working days after …
+    deletion_after: str | None = None  # … the end of the term, or the day the conditions were met
+    handling: Handling | None = None  # how long the body takes to decide an application (issue 17)
     example: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class Handling:
+    """Working days the body has to decide a repair application (受理/办理时限), with its basis."""
+
+    working_days: int
+    basis: str
+    confidence: str
 
 
 @dataclass(frozen=True)
@@ -193,6 +232,35 @@ def _bool(rule_id: str, name: str, value: Any) -> bool:
     return value
 
 
+def _positive(rule_id: str, name: str, value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise _fail(rule_id, f"{name} must be a whole number >= 1 or null, got {value!r}")
+    return value
+
+
+def _year_range(rule_id: str, value: Any) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    if (not isinstance(value, list) or len(value) != 2
+            or not all(_positive(rule_id, "term_years_range", v) for v in value) or value[0] > value[1]):
+        raise _fail(rule_id, f"term_years_range must be [min, max] whole years, got {value!r}")
+    return (value[0], value[1])
+
+
+def _handling(rule_id: str, value: Any) -> Handling | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise _fail(rule_id, "handling must be a mapping with working_days, basis and confidence")
+    days = _positive(rule_id, "handling.working_days", value.get("working_days"))
+    if days is None:
+        raise _fail(rule_id, "handling.working_days is required")
+    return Handling(days, _text(rule_id, "handling.basis", value.get("basis")),
+                    _one_of(rule_id, "handling.confidence", value.get("confidence"), ("confirmed", "unconfirmed")))
+
+
 def _exclusions(rule_id: str, value: Any) -> tuple[Exclusion, ...]:
     if value is None:
         return ()
@@ -229,6 +297,10 @@ def parse_rule(raw: Any, index: int) -> Rule:
     record_types = _choices(rid, "record_types", raw.get("record_types"), RECORD_TYPES)
     if record_types is None:
         raise _fail(rid, "record_types is required")
+    alternative = raw.get("alternative") or {}
+    deletion = raw.get("deletion") or {}
+    if not isinstance(alternative, dict) or not isinstance(deletion, dict):
+        raise _fail(rid, "alternative and deletion must be mappings")
     rule = Rule(
         rule_id=rid,
         platform=_one_of(rid, "platform", raw.get("platform"), PLATFORMS),
@@ -258,6 +330,17 @@ def parse_rule(raw: Any, index: int) -> Rule:
         conditions_unchecked=tuple(raw.get("conditions_unchecked") or ()),
         exclusions=_exclusions(rid, raw.get("exclusions")),
         escalation_months=_months(rid, "escalation_months", raw.get("escalation_months")),
+        regime_end_date=(_one_of(rid, "regime.end_date", regime["end_date"], CLOCK_STARTS)
+                         if regime.get("end_date") is not None else None),
+        term_kinds=_choices(rid, "term_kinds", raw.get("term_kinds"), PENALTY_KINDS),
+        term_years_range=_year_range(rid, raw.get("term_years_range")),
+        kept_by_new_penalty=_bool(rid, "kept_by_new_penalty", raw.get("kept_by_new_penalty", False)),
+        alternative_regime_from=_date(rid, "alternative.regime_from", alternative.get("regime_from")),
+        alternative_label=alternative.get("label"),
+        deletion_working_days=_positive(rid, "deletion.working_days", deletion.get("working_days")),
+        deletion_after=(_one_of(rid, "deletion.after", deletion.get("after"), DEADLINE_FROM)
+                        if deletion else None),
+        handling=_handling(rid, raw.get("handling")),
         example=raw.get("example") or {},
     )
     _check_consistency(rule)
@@ -281,25 +364,50 @@ def _check_consistency(rule: Rule) -> None:
         raise _fail(rid, "an early-removal path (min_display_months set) needs conditions")
     if rule.term == "absent" and rule.max_extends_to_term:
         raise _fail(rid, "max_extends_to_term needs a term; term is 'absent'")
+    if rule.term_kinds and not rule.max_extends_to_term:
+        raise _fail(rid, "term_kinds needs max_extends_to_term: true")
+    if rule.kept_by_new_penalty and rule.max_display_months is None:
+        raise _fail(rid, "kept_by_new_penalty needs max_display_months (the period a new penalty falls in)")
+    if (rule.alternative_regime_from is None) != (rule.alternative_label is None):
+        raise _fail(rid, "alternative needs both regime_from and label")
+    if rule.alternative_regime_from and rule.effective_to and rule.alternative_regime_from < rule.effective_to:
+        raise _fail(rid, "alternative.regime_from must not fall inside the rule's own regime")
+    if (rule.deletion_working_days is None) != (rule.deletion_after is None):
+        raise _fail(rid, "deletion needs both working_days and after")
+    if rule.deletion_after == "term_end" and not rule.max_extends_to_term and rule.max_display_months is None:
+        raise _fail(rid, "deletion.after term_end needs a term or a maximum display")
     if not rule.example:
         raise _fail(rid, "a worked example is required")
 
 
 def load_rules(path: Path = RULES_PATH) -> list[Rule]:
     """Read and validate rules.yaml; rule ids must be unique."""
+    return list(_load_rules(path, path.stat().st_mtime_ns))
+
+
+@lru_cache(maxsize=4)
+def _load_rules(path: Path, _mtime_ns: int) -> tuple[Rule, ...]:
+    """load_rules, once per version of the file (the engine runs per batch and per test)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        doc = yaml.safe_load(path.read_text("utf-8"))
+        doc = yaml.load(path.read_text("utf-8"), Loader=loader)  # noqa: S506 (a safe loader)
     except yaml.YAMLError as exc:
         raise RuleFileError(f"{path.name}: not valid YAML: {exc}") from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("rules"), list):
         raise RuleFileError(f"{path.name}: expected a top-level 'rules:' list")
     rules = [parse_rule(raw, i) for i, raw in enumerate(doc["rules"], start=1)]
     seen: set[str] = set()
+    alternatives: dict[tuple[str, str], date] = {}
     for rule in rules:
         if rule.rule_id in seen:
             raise _fail(rule.rule_id, "duplicate rule_id")
         seen.add(rule.rule_id)
-    return rules
+        for record_type in rule.record_types if rule.alternative_regime_from else ():
+            # one alternative reading per platform and record type: the engine answers each case twice at most
+            first = alternatives.setdefault((rule.platform, record_type), rule.alternative_regime_from)
+            if first != rule.alternative_regime_from:
+                raise _fail(rule.rule_id, f"a second alternative.regime_from for {rule.platform} {record_type}")
+    return tuple(rules)
 
 
 def _yuan(text: str | None, where: str) -> Decimal:
@@ -367,10 +475,20 @@ RULES_SCHEMA = pa.schema(
         ("conditions", _LIST),
         ("conditions_mode", pa.string()),
         ("escalation_months", pa.int32()),
+        ("regime_end_date", pa.string()),
+        ("term_kinds", _LIST),
+        ("term_years_min", pa.int32()),
+        ("term_years_max", pa.int32()),
+        ("kept_by_new_penalty", pa.bool_()),
+        ("alternative_regime_from", pa.date32()),
+        ("alternative_label", pa.string()),
+        ("deletion_working_days", pa.int32()),
+        ("deletion_after", pa.string()),
         ("basis", pa.string()),
         ("confidence", pa.string()),
     ]
 )
+CALENDAR_SCHEMA = pa.schema([("day", pa.date32()), ("is_working", pa.bool_()), ("working_index", pa.int32())])
 EXCLUSIONS_SCHEMA = pa.schema([("rule_id", pa.string()), ("kinds", _LIST), ("domains", _LIST), ("basis", pa.string())])
 THRESHOLDS_SCHEMA = pa.schema(
     [
@@ -384,10 +502,15 @@ THRESHOLDS_SCHEMA = pa.schema(
 
 def rules_table(rules: list[Rule]) -> pa.Table:
     """The rules as one Arrow row each, in the column layout removal_status.sql reads."""
-    rows = [{name: getattr(r, name) for name in RULES_SCHEMA.names} for r in rules]
-    for row in rows:
-        for name in ("record_types", "kinds_all_in", "kinds_any_in", "domains", "severities", "conditions"):
+    rows = []
+    for rule in rules:
+        row = {name: getattr(rule, name, None) for name in RULES_SCHEMA.names}
+        row["regime_end_date"] = rule.regime_end_date or rule.regime_date
+        row["term_years_min"], row["term_years_max"] = rule.term_years_range or (None, None)
+        for name in ("record_types", "kinds_all_in", "kinds_any_in", "domains", "severities", "conditions",
+                     "term_kinds"):
             row[name] = list(row[name]) if row[name] is not None else None
+        rows.append(row)
     return pa.Table.from_pylist(rows, schema=RULES_SCHEMA)
 
 
@@ -418,18 +541,45 @@ def thresholds_table(thresholds: list[LowFineThreshold]) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=THRESHOLDS_SCHEMA)
 
 
+@lru_cache(maxsize=1)
+def calendar_table() -> pa.Table:
+    """Every day of the years China's official calendar is known for (transforms.workdays), with a running
+    count of working days: the Nth working day after D is the working day whose index is index(D) + N."""
+    from transforms.workdays import known_years, working_day_flags
+
+    first, last = known_years()
+    flags = working_day_flags(date(first, 1, 1), date(last, 12, 31))
+    days = [day for day, _ in flags]
+    working = [flag for _, flag in flags]
+    index, count = [], 0
+    for flag in working:
+        count += flag
+        index.append(count)
+    return pa.Table.from_arrays([pa.array(days, pa.date32()), pa.array(working), pa.array(index, pa.int32())],
+                                schema=CALENDAR_SCHEMA)
+
+
+def calendar_missing_message() -> str:
+    """CalendarMissing's own message with the year left as `{year}`, for the SQL to fill in."""
+    from transforms.workdays import CalendarMissing
+
+    return str(CalendarMissing(9999)).replace("9999", "{year}")
+
+
 def install_rules(
     con: duckdb.DuckDBPyConnection,
     rules: list[Rule] | None = None,
     thresholds: list[LowFineThreshold] | None = None,
 ) -> None:
-    """(Re)create the temp tables removal_rules, removal_rule_exclusions, removal_low_fine_thresholds."""
+    """(Re)create the temp tables removal_rules, removal_rule_exclusions, removal_low_fine_thresholds and
+    removal_calendar (China's official working days)."""
     rules = load_rules() if rules is None else rules
     thresholds = load_low_fine_thresholds() if thresholds is None else thresholds
     for name, table in (
         ("removal_rules", rules_table(rules)),
         ("removal_rule_exclusions", exclusions_table(rules)),
         ("removal_low_fine_thresholds", thresholds_table(thresholds)),
+        ("removal_calendar", calendar_table()),
     ):
         con.register("_removal_arrow", table)
         try:
@@ -457,19 +607,33 @@ def _cases_source(con: duckdb.DuckDBPyConnection, cases: str) -> str:
     return f"(SELECT *{''.join(', ' + e for e in extra)} FROM {quoted})"
 
 
-def evaluate_cases(con: duckdb.DuckDBPyConnection, cases: str, as_of: date) -> duckdb.DuckDBPyRelation:
+def evaluate_cases(con: duckdb.DuckDBPyConnection, cases: str, as_of: date,
+                   install: bool = True) -> duckdb.DuckDBPyRelation:
     """Removal status of every case in the table/view named `cases`, as of `as_of`.
 
-    Returns one row per case: record_id, status (one of STATUSES, NULL when `error` is set),
-    early_removal_from, auto_removal_on, escalation_on (DATEs), rule_id, basis (document and article),
-    confidence (confirmed | unconfirmed) and error (why no status could be given, else NULL).
-    The relation is lazy over `cases`. Raises ValueError if `cases` is not a readable relation with
-    CASE_COLUMNS, RuleFileError if the rule files are malformed.
+    Returns one row per case (RESULT_COLUMNS): record_id; status (one of STATUSES, NULL when `error` is
+    set); early_removal_from (first day an application can be made), auto_removal_on (first day no longer
+    shown), display_until (last day shown, 公示截止期), escalation_on (an uncorrected abnormal listing moves
+    to the serious list), removal_deadline (the last day the body must have removed it, counted in working
+    days on China's official calendar), all DATEs; rule_id; basis (document and article); confidence
+    (confirmed | unconfirmed); alt_rule_id, alt_early_removal_from, alt_auto_removal_on (what the rule's
+    alternative reading gives, e.g. 36号令 for a record decided under 58号令); reason (what the answer could
+    not use or had to assume: "unknown: needs <field>", a missing calendar year, the new penalty that keeps
+    a listing); error (why no answer at all could be given, else NULL).
+    The relation is lazy over `cases`. `install=False` reuses the rule tables a previous call installed
+    on `con` (batches). Raises ValueError if `cases` is not a readable relation with CASE_COLUMNS,
+    RuleFileError if the rule files are malformed.
     """
     if not isinstance(as_of, date) or isinstance(as_of, datetime):
         raise TypeError(f"as_of must be a datetime.date, got {type(as_of).__name__}")
     source = _cases_source(con, cases)
-    install_rules(con)
-    sql = STATUS_SQL.read_text("utf-8")
-    sql = sql.replace("__CASES__", source).replace("__AS_OF__", f"DATE '{as_of.isoformat()}'")
-    return con.sql(sql)
+    if install:
+        install_rules(con)
+    return con.sql(status_sql(source, as_of))
+
+
+def status_sql(source: str, as_of: date) -> str:
+    """removal_status.sql over the FROM-clause `source` at `as_of`."""
+    missing = calendar_missing_message().replace("'", "''")
+    return (STATUS_SQL.read_text("utf-8").replace("__CASES__", source)
+            .replace("__AS_OF__", f"DATE '{as_of.isoformat()}'").replace("__CALENDAR_MISSING__", f"'{missing}'"))

@@ -30,8 +30,16 @@ SELECT
     s.rule_id,
     s.basis,
     s.confidence,
-    s.error                            AS removal_error
+    s.error                            AS removal_error,
+    s.display_until,                   -- last day shown (公示截止期); auto_removal_on is the day after
+    s.removal_deadline,                -- the body must have removed it by (official working days)
+    s.alt_rule_id,                     -- the rule's alternative reading (36号令 beside 58号令)
+    s.alt_early_removal_from,
+    s.alt_auto_removal_on,
+    s.reason                           AS removal_reason,  -- "unknown: needs <field>", assumptions, …
+    p.province
 FROM core.record_links l
 JOIN core.credit_records r USING (record_id)
 LEFT JOIN core.removal_status s USING (record_id)
+LEFT JOIN core.record_provinces p USING (record_id)
 WHERE l.status = 'linked'

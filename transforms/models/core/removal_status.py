@@ -1,8 +1,9 @@
 """removal_status -- for each current record: its display status at the as-of date (not_published /
-expired / eligible / waiting / conditions_unmet / barred), the first day early removal (信用修复) may be
-applied for, the day display stops by itself (停止公示), the abnormal-listing escalation date, the rule and
-its legal basis, and whether the rule is confirmed. Applies transforms/removal (rules as data) to
-core.removal_cases."""
+expired / eligible / waiting / conditions_unmet / barred / unknown), the first day early removal (信用修复)
+may be applied for, the first day it is no longer shown (停止公示) and the last day it is (公示截止期), the
+abnormal-listing escalation date, the day the body must have removed it (working days), the rule and its
+legal basis, whether the rule is confirmed, the rule's alternative reading (36号令 beside 58号令) and the
+reason an answer is incomplete. Applies transforms/removal (rules as data) to core.removal_cases."""
 
 from __future__ import annotations
 

@@ -1,7 +1,9 @@
 -- operator_risk -- 经营者信用风险: per licensed operator (its own records and its branches' 分公司),
--- open records by type, the newest, list memberships, licences and their expiry, and dimension 1 of
--- the cloud-service credit evaluation (《云服务企业信用评价办法》: 30 not on either telecom list and a
--- clean history / 20 not listed but a record in the history / 10 on the bad list / 0 on the dishonest list).
+-- open records by type, the newest, list memberships, licences and their expiry, the next abnormal-listing
+-- escalation, and dimension 1 of the cloud-service credit evaluation (《云服务企业信用评价办法》: 30 not on
+-- either telecom list and no violation record in the telecom credit-management data / 20 not listed but
+-- such a record / 10 on the bad list / 0 on the dishonest list), with the records that decided the level
+-- (marts.cloud_rating_evidence holds every record considered).
 WITH open_records AS (
     SELECT r.*, t.dishonest_list
     FROM core.operator_records r
@@ -20,8 +22,16 @@ per_operator AS (
         count(*) FILTER (record_type = 'telecom_dishonest_list')        AS open_telecom_dishonest_list,
         count(*) FILTER (record_type = 'court_dishonest')               AS open_court_dishonest,
         count(*) FILTER (dishonest_list)                                AS open_dishonest_list_records,
+        -- on a list = shown and not past its automatic stop (a bad-list entry ends a year after listing)
+        count(*) FILTER (record_type = 'telecom_bad_list'
+                         AND coalesce(removal_status NOT IN ('expired', 'not_published'), TRUE))
+                                                                        AS listed_telecom_bad_list,
+        count(*) FILTER (record_type = 'telecom_dishonest_list'
+                         AND coalesce(removal_status NOT IN ('expired', 'not_published'), TRUE))
+                                                                        AS listed_telecom_dishonest_list,
         max(event_on)                                                   AS newest_record_on,
-        count(*) FILTER (removal_status = 'eligible')                   AS eligible_for_repair
+        count(*) FILTER (removal_status = 'eligible')                   AS eligible_for_repair,
+        min(escalation_on)                                              AS next_escalation_on
     FROM open_records
     GROUP BY operator_id
 ),
@@ -32,6 +42,36 @@ history AS (
 ),
 reviews AS (
     SELECT operator_id, count(*) AS links_to_review FROM core.record_links WHERE status = 'review' GROUP BY 1
+),
+clean AS (
+    SELECT TRY_CAST(score AS INTEGER) AS score, label_zh FROM seeds.cloud_rating_dimension1 WHERE evidence = 'clean'
+),
+rating AS (
+    SELECT
+        operator_id,
+        min(score) FILTER (scored)                                      AS level,
+        count(*) FILTER (needs_review)                                  AS for_review
+    FROM marts.cloud_rating_evidence
+    GROUP BY operator_id
+),
+reasons AS (
+    -- the records at the operator's level decided it
+    SELECT
+        e.operator_id,
+        string_agg(e.label_zh || '：' || coalesce(e.reference, e.record_id) || '（' || coalesce(CAST(e.event_on AS VARCHAR), '日期不详') || '）'
+                   || CASE WHEN e.needs_review THEN '〔待复核〕' ELSE '' END,
+                   '; ' ORDER BY e.event_on DESC, e.record_id)          AS reasons
+    FROM marts.cloud_rating_evidence e
+    JOIN rating r ON r.operator_id = e.operator_id AND e.scored AND e.score = r.level
+    GROUP BY e.operator_id
+),
+review_notes AS (
+    SELECT operator_id,
+           string_agg(coalesce(reference, record_id) || '：' || note, '; ' ORDER BY event_on DESC, record_id)
+               AS review_notes
+    FROM marts.cloud_rating_evidence
+    WHERE needs_review
+    GROUP BY operator_id
 )
 SELECT
     o.operator_id,
@@ -58,17 +98,20 @@ SELECT
     coalesce(h.records_removed, 0)                                     AS records_removed,
     coalesce(p.eligible_for_repair, 0)                                 AS eligible_for_repair,
     coalesce(r.links_to_review, 0)                                     AS links_to_review,
-    coalesce(p.open_telecom_bad_list, 0) > 0                           AS on_telecom_bad_list,
-    coalesce(p.open_telecom_dishonest_list, 0) > 0                     AS on_telecom_dishonest_list,
-    CASE
-        WHEN coalesce(p.open_telecom_dishonest_list, 0) > 0 THEN 0
-        WHEN coalesce(p.open_telecom_bad_list, 0) > 0 THEN 10
-        WHEN coalesce(h.records_ever, 0) > 0 THEN 20
-        ELSE 30
-    END                                                                AS cloud_rating_dimension1,
-    getvariable('as_of')                                               AS as_of
+    coalesce(p.listed_telecom_bad_list, 0) > 0                         AS on_telecom_bad_list,
+    coalesce(p.listed_telecom_dishonest_list, 0) > 0                   AS on_telecom_dishonest_list,
+    coalesce(g.level, c.score)                                         AS cloud_rating_dimension1,
+    getvariable('as_of')                                               AS as_of,
+    coalesce(x.reasons, c.label_zh)                                    AS cloud_rating_dimension1_reasons,
+    coalesce(g.for_review, 0)                                          AS cloud_rating_entries_for_review,
+    n.review_notes                                                     AS cloud_rating_review_notes,
+    p.next_escalation_on
 FROM core.licensed_operators o
+CROSS JOIN clean c
 LEFT JOIN per_operator p USING (operator_id)
 LEFT JOIN history h USING (operator_id)
 LEFT JOIN reviews r USING (operator_id)
+LEFT JOIN rating g USING (operator_id)
+LEFT JOIN reasons x USING (operator_id)
+LEFT JOIN review_notes n USING (operator_id)
 ORDER BY cloud_rating_dimension1, open_records DESC, o.name

@@ -1,5 +1,6 @@
 -- removal_candidates -- 可申请信用修复: open records whose early removal can be applied for now, or
--- within 30 days, with the materials to prepare and where to apply (seeds/repair_materials.csv).
+-- within 30 days, with the materials to prepare and where to apply (seeds/repair_materials.csv), the last
+-- day they are shown anyway (公示截止期) and, for an abnormal listing, the day it moves to the serious list.
 SELECT
     r.operator_id,
     o.name                                       AS operator_name,
@@ -17,7 +18,11 @@ SELECT
     m.where_to_apply,
     r.basis,
     r.confidence,
-    r.record_id
+    r.record_id,
+    r.display_until,
+    r.escalation_on,
+    r.removal_deadline,
+    r.removal_reason
 FROM core.operator_records r
 JOIN core.licensed_operators o USING (operator_id)
 LEFT JOIN seeds.repair_materials m ON m.record_type = r.record_type AND m.platform = r.platform
