@@ -223,6 +223,7 @@ class MiitTelecomListsSpider(RegistrySpider):
             self.notices_seen.add(key)
             self.got(LIST_KEY, 1)
             if LIST_NOTICE.search(row["title"]):
+                # §7.4: the notice page, art/<year>/art_<id>.html; its body in #con_con
                 yield Request(url, callback=self.parse_notice, errback=self.on_error,
                               meta={"listed_title": row["title"], "listed_on": row["date"]})
         if not rows:
@@ -258,6 +259,7 @@ class MiitTelecomListsSpider(RegistrySpider):
         attachment = next((a for a in body.css("a") if ".xlsx" in (a.attrib.get("href", "") + a.css("::text").get(""))),
                           None)
         if attachment is not None:
+            # §3.2 (format uncertain): the list as an .xlsx attachment linked from the notice
             yield Request(self.link(response, attachment.attrib["href"]), callback=self.parse_attachment,
                           errback=self.on_error, meta={"notice": notice})
             return
@@ -320,6 +322,7 @@ class MiitTelecomListsSpider(RegistrySpider):
             if not self.same_period(notice, published, title, day):
                 continue
             found.add(kind)
+            # [idx 44378770038]: the tsm notice /telecom-manage/web/notice/<0>/<number>.html, its list a table
             yield Request(self.site_url(TSM + TSM_NOTICE.format(category=args[0], number=args[1])),
                           callback=self.parse_tsm_notice, errback=self.on_error,
                           meta={"notice": notice, "tsm_title": title, "tsm_number": args[1], "list_kind": kind})
