@@ -166,6 +166,16 @@ class Replica:
                 response.headers["Set-Cookie"] = f"JSESSIONID={sid}; Path=/; HttpOnly"
             return self.sessions[sid]
 
+    def html_drift(self, request: Request) -> bool:
+        """Whether this HTML page is served as after a site redesign (layout drift, at its fault rate). The
+        server renames JSON keys itself; an HTML page's site module renders its own redesign when this says so.
+        Decided per URL, not per attempt: a redesign does not go away on a retry."""
+        rate = self.faults.layout_drift
+        if rate <= 0:
+            return False
+        key = f"html-drift|{self.world.seed}|{request.path}|{sorted(request.query.items())}"
+        return int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF < rate
+
     # -- dispatch ----------------------------------------------------------------------------
     def _handle(self, http: BaseHTTPRequestHandler, method: str) -> None:
         parts = urlsplit(http.path)

@@ -10,9 +10,11 @@ and optionally
     random stream, so adding a source never changes another source's data;
   - `not_found(replica, request) -> Response`: how the real site answers a path it does not serve;
   - `browser_session(replica, granted)`: serve as though requests rode a browser session that passed the
-    site's firewall (demo and tests; live, a real browser must do it).
-Sources sharing a host share its routes through a platform module (spiders/platforms/): each declares the
-platform's HOST and ROUTES; a route declared by several modules must be the same handler object.
+    site's firewall (demo and tests; live, a real browser must do it);
+  - `OTHER_HOSTS`: {host: ROUTES} for a site whose pages send the crawler to a second host (as MIIT's notices
+    send readers to tsm.miit.gov.cn).
+Sources sharing a host share its routes through a platform module (spiders/platforms/); a route may be
+declared by one module only (several modules may import the same handler objects).
 """
 
 from __future__ import annotations
@@ -40,14 +42,15 @@ def routes() -> tuple[dict[tuple[str, str], Any], list[tuple[str, re.Pattern[str
     owner: dict[tuple[str, str], str] = {}
     patterns: list[tuple[str, re.Pattern[str], Any]] = []
     for site in site_modules():
-        for (method, path), handler in site.ROUTES.items():
-            if isinstance(path, re.Pattern):
-                patterns.append((method, re.compile(re.escape(f"/{site.HOST}") + path.pattern), handler))
-                continue
-            key = (method, f"/{site.HOST}{path}")
-            if key in exact and exact[key] is not handler:
-                raise ValueError(f"replica route {method} {key[1]} is declared by {owner[key]} and {site.__name__}")
-            exact[key], owner[key] = handler, site.__name__
+        for host, site_routes in ((site.HOST, site.ROUTES), *getattr(site, "OTHER_HOSTS", {}).items()):
+            for (method, path), handler in site_routes.items():
+                if isinstance(path, re.Pattern):
+                    patterns.append((method, re.compile(re.escape(f"/{host}") + path.pattern), handler))
+                    continue
+                key = (method, f"/{host}{path}")
+                if key in exact and exact[key] is not handler:
+                    raise ValueError(f"replica route {method} {key[1]} is declared by {owner[key]} and {site.__name__}")
+                exact[key], owner[key] = handler, site.__name__
     return exact, patterns
 
 

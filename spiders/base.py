@@ -11,6 +11,7 @@ import json
 import re
 from collections import Counter
 from typing import Any
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.crawler import Crawler
@@ -72,6 +73,15 @@ class RegistrySpider(scrapy.Spider):
     def url(self, path: str) -> str:
         return f"{self.base_url}{path}"
 
+    def site_url(self, url: str) -> str:
+        """An absolute URL on any registry host (a page linking to another host), or its stand-in under the
+        replica (`CREDITWATCH_REPLICA_URL/<host><path>`) when crawling the replica."""
+        replica = self.settings.get("CREDITWATCH_REPLICA_URL") if hasattr(self, "crawler") else None
+        parts = urlsplit(url)
+        if not replica or not parts.netloc:
+            return url
+        return f"{replica.rstrip('/')}/{parts.netloc}{parts.path}" + (f"?{parts.query}" if parts.query else "")
+
     # -- reading ------------------------------------------------------------------------------
     def record(
         self, record_type: str, natural_key: Any, response: Response, raw: dict[str, Any], fields: dict[str, Any],
@@ -99,6 +109,18 @@ class RegistrySpider(scrapy.Spider):
         except (ValueError, AttributeError):
             self.retry_or_fail(response.request, f"malformed JSON body ({len(response.body)} bytes)")
             return None
+
+    def load_html(self, response: Response) -> bool:
+        """Whether an HTML page can be read: a firewall or challenge page makes the source incomplete; a page
+        cut short (no </html>) is a fault of the fetch and is fetched again, never read as a short page."""
+        challenge = challenge_reason(response)
+        if challenge:
+            self.blocked(response.url, challenge)
+            return False
+        if b"</html>" not in response.body[-256:].lower():
+            self.retry_or_fail(response.request, f"truncated HTML page ({len(response.body)} bytes, no </html>)")
+            return False
+        return True
 
     def require(self, payload: Any, keys: tuple[str, ...], url: str) -> bool:
         """Layout check: a page without the keys the spider reads has drifted; the source is incomplete."""

@@ -59,3 +59,8 @@ class BrowserSessionMiddleware:
         # One browser context per cookie jar: a captcha is bound to the session that asked for it.
         if "cookiejar" in request.meta:
             request.meta.setdefault("playwright_context", f"jar-{request.meta['cookiejar']}")
+        # Chromium drops a Referer set on an intercepted request; page.goto(referer=…) sends it as a browser does.
+        referer = request.headers.get(b"Referer")
+        if referer:
+            goto = request.meta.setdefault("playwright_page_goto_kwargs", {})
+            goto.setdefault("referer", referer.decode("latin-1"))

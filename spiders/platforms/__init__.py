@@ -1,4 +1,4 @@
-"""Mechanics shared by the sources of one registry platform: `<platform>.py` on the spider side (requests,
-paging, session handling every source of that platform needs) and `<platform>_replica.py` on the replica side
-(the platform's routes, session state and answers, with a registry each source's replica.py fills with what it
-publishes). A platform module never names a source (tests/test_sources.py)."""
+"""Mechanics shared by the sources of one registry platform (an app several sources read): the spider side
+in `<platform>.py`, the replica side in `<platform>_replica.py`. A platform module never names a source;
+a source's folder imports what it needs from here (a replica-side module may keep a registry each source's
+replica.py fills with what it publishes)."""

@@ -5,9 +5,12 @@ SELECT
     natural_key                          AS lic_id,          -- MIIT's licence uuid
     fields_json ->> 'licence_no'         AS licence_no,      -- 许可证编号
     fields_json ->> 'company_name'       AS company_name,    -- 公司名称 (cleaned)
-    fields_json ->> 'uscc'               AS uscc,            -- 统一社会信用代码, NULL unless valid
+    fields_json ->> 'uscc'               AS uscc,            -- 统一社会信用代码 from the annual report, NULL
+                                                             -- unless valid; NULL when no report was filed
     fields_json ->> 'uscc_raw'           AS uscc_raw,        -- as published
     fields_json ->> 'issuer'             AS issuer,          -- 发证机关
+    coalesce(json_type(raw_json, '$.annual_report') = 'OBJECT', false)
+                                         AS has_annual_report, -- false: getreporty said ssss (no 年报), USCC unknown
     url,
     first_seen_at,
     last_seen_at,
