@@ -167,8 +167,8 @@ def _load_base(work: Path) -> None:
 
 
 def _full_base(work: Path) -> None:
+    from flows.stages import apply_run
     from warehouse.db import connect
-    from warehouse.publish import apply_run
 
     target = _fresh(work / "building.duckdb")
     con = connect(target)
@@ -235,8 +235,8 @@ def work_link(work: Path, scale: str) -> dict[str, Any]:
 
 
 def work_full(work: Path, scale: str) -> dict[str, Any]:
+    from flows.stages import apply_run
     from warehouse.db import connect
-    from warehouse.publish import apply_run
 
     path = _fresh(work / "full.duckdb")
     con = connect(path)
@@ -249,8 +249,8 @@ def work_full(work: Path, scale: str) -> dict[str, Any]:
 
 
 def work_incremental(work: Path, scale: str) -> dict[str, Any]:
+    from flows.stages import apply_run
     from warehouse.db import connect
-    from warehouse.publish import apply_run
 
     path = _copy(work / "base_built.duckdb", work / "incremental.duckdb", lambda: _full_base(work))
     con = connect(path)
@@ -283,7 +283,7 @@ def work_export(work: Path, scale: str) -> dict[str, Any]:
 
 
 def work_publish(work: Path, scale: str) -> dict[str, Any]:
-    from warehouse.publish import publish_snapshot
+    from warehouse.snapshot import publish_snapshot
 
     path = _copy(work / "base_built.duckdb", work / "publish" / "creditwatch.duckdb", lambda: _full_base(work))
     started = time.perf_counter()

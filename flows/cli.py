@@ -194,7 +194,7 @@ def run(
     from flows import prefect_env
 
     prefect_env.configure(stages.data_dir(_warehouse()))
-    from flows.weekly import weekly_monitoring
+    from flows.monitoring import monitoring_run
 
     replica = _start_replica(faults=faults, browser_session=browser_session) if demo else None
     if replica:
@@ -205,7 +205,7 @@ def run(
     started = time.perf_counter()
     try:
         with console.status("Running the weekly monitoring flow…"):
-            result = weekly_monitoring(
+            result = monitoring_run(
                 sources=sources,
                 warehouse=_warehouse(),
                 replica_url=replica.base_url if replica else None,
@@ -408,7 +408,7 @@ def _judge(record: str, operator: str | None, judgement: str, by: str, note: str
 def review_list(limit: Annotated[int, typer.Option(help="Rows to show.")] = 50) -> None:
     """Links waiting for a person: the record, the best candidate operator, score and why."""
     from warehouse.db import connect
-    from warehouse.publish import reader_path
+    from warehouse.snapshot import reader_path
 
     con = connect(reader_path(_warehouse()), read_only=True)
     try:
@@ -507,7 +507,7 @@ def sql(
 ) -> None:
     """Run a read-only query against the published snapshot (or the live warehouse) and print the result."""
     from warehouse.db import connect
-    from warehouse.publish import reader_path
+    from warehouse.snapshot import reader_path
 
     con = connect(reader_path(_warehouse(), live=live), read_only=True)
     try:
@@ -530,7 +530,7 @@ def sql(
 def status() -> None:
     """Last runs, per-source completeness and row counts (from the published snapshot)."""
     from warehouse.db import connect
-    from warehouse.publish import reader_path
+    from warehouse.snapshot import reader_path
 
     console.print("Sources: " + ", ".join(stages.source_names()))
     con = connect(reader_path(_warehouse()), read_only=True)
@@ -583,9 +583,7 @@ def purge(
 ) -> None:
     """Delete personal data past its retention (PIPL): records naming individuals whose display ended, and
     old run folders with their evidence archive. Audited in ops.audit."""
-    from warehouse.maintenance import purge as run_purge
-
-    report = run_purge(
+    report = stages.purge(
         _warehouse(),
         as_of=date.fromisoformat(as_of) if as_of else date.today(),
         retention_days=retention_days,

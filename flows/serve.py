@@ -58,14 +58,14 @@ def start_local_server(data_dir: Path, timeout: float = 120) -> tuple[subprocess
 def deployments(warehouse: str | None) -> list:
     from prefect.schedules import Cron
 
-    from flows.weekly import weekly_monitoring
+    from flows.monitoring import monitoring_run
 
     params = {"warehouse": warehouse}
     return [
-        weekly_monitoring.to_deployment(
+        monitoring_run.to_deployment(
             name="weekly", schedule=Cron(WEEKLY_CRON, timezone=TIMEZONE), parameters=params
         ),
-        weekly_monitoring.to_deployment(
+        monitoring_run.to_deployment(
             name="daily", schedule=Cron(DAILY_CRON, timezone=TIMEZONE), parameters={**params, "export": False}
         ),
     ]

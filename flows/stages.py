@@ -17,9 +17,15 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from pipelines.run_folder import RunFolder, write_manifest
-from warehouse.db import connect, warehouse_path
-from warehouse.publish import publish_snapshot, reader_path
+from transforms.build import BuildResult, build
+from warehouse.db import connect, pause_point, transaction, warehouse_path
+from warehouse.load import LoadResult, load_run
+from warehouse.maintenance import PurgeReport
+from warehouse.maintenance import purge as purge_personal_data
+from warehouse.snapshot import publish_snapshot, reader_path
 
 CRAWL_TIMEOUT_SECONDS = int(os.environ.get("CREDITWATCH_CRAWL_TIMEOUT", "3600"))
 
@@ -120,8 +126,6 @@ def crawl_source(
 
 def load(warehouse: str | os.PathLike[str] | None, run_dir: Path) -> dict[str, Any]:
     """Load a run folder (one transaction), then republish the readers' snapshot."""
-    from warehouse.load import load_run
-
     con = connect(warehouse)
     try:
         result = asdict(load_run(con, run_dir))
@@ -135,8 +139,6 @@ def transform(
     warehouse: str | os.PathLike[str] | None, as_of: date | None = None, targets: list[str] | None = None
 ) -> dict[str, Any]:
     """Rebuild the models (one transaction, data tests included), then republish the snapshot."""
-    from transforms.build import build
-
     con = connect(warehouse)
     try:
         result = asdict(build(con, targets=targets, as_of=as_of))
@@ -146,11 +148,23 @@ def transform(
     return result
 
 
-def publish(warehouse: str | os.PathLike[str] | None, run_dir: Path, as_of: date | None = None) -> dict[str, Any]:
+def apply_run(
+    con: duckdb.DuckDBPyConnection, run_dir: Path, as_of: date | None = None
+) -> tuple[LoadResult, BuildResult]:
+    """The load of a run folder AND the rebuild of every model, in ONE transaction. A crash or SIGKILL at
+    any moment leaves the previous state; rerunning the run gives the unbroken result."""
+    with transaction(con):
+        loaded = load_run(con, run_dir)
+        built = build(con, as_of=as_of)
+        pause_point("apply_run.before_commit")
+    return loaded, built
+
+
+def load_and_build(
+    warehouse: str | os.PathLike[str] | None, run_dir: Path, as_of: date | None = None
+) -> dict[str, Any]:
     """The scheduled path: load the run and rebuild every model in ONE transaction, then republish the
     snapshot. A crash anywhere leaves the previous state for readers and for the next run."""
-    from warehouse.publish import apply_run
-
     con = connect(warehouse)
     try:
         loaded, built = apply_run(con, run_dir, as_of=as_of)
@@ -158,6 +172,14 @@ def publish(warehouse: str | os.PathLike[str] | None, run_dir: Path, as_of: date
         con.close()
     publish_snapshot(warehouse)
     return {"load": asdict(loaded), "build": asdict(built)}
+
+
+def purge(
+    warehouse: str | os.PathLike[str] | None, *, as_of: date, retention_days: int, dry_run: bool
+) -> PurgeReport:
+    """Delete personal data past its retention, then rebuild the models in the same transaction."""
+    return purge_personal_data(warehouse, as_of=as_of, retention_days=retention_days, dry_run=dry_run,
+                               rebuild=lambda con, day: build(con, as_of=day))
 
 
 def record_facts(
@@ -187,7 +209,7 @@ def ingest(
         raise IngestError(f"source {source!r} cannot be fed from a 双公示 penalty file; use one of {', '.join(can)}")
     run_dir = data_dir(warehouse) / "runs" / new_run_id()
     manifest = ingest_file(source, path, run_dir, item_fields(source), declared.files[FORMAT])
-    return {"manifest": manifest, **publish(warehouse, run_dir, as_of=as_of)}
+    return {"manifest": manifest, **load_and_build(warehouse, run_dir, as_of=as_of)}
 
 
 def judge_link(

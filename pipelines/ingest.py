@@ -18,10 +18,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pipelines.item_pipelines import DedupePipeline, NormalisePipeline
 from pipelines.items import RecordItem
 from pipelines.run_folder import RunFolder, RunWriter, write_manifest
 from pipelines.schemas import Field
-from pipelines.stages import DedupePipeline, NormalisePipeline
 
 # 双公示 行政处罚 template header → penalty field (pipelines/schemas.py PENALTY). Codes 3–6 (组织机构代码,
 # 税务登记号, 事业单位证书号, 社会组织登记证号) stay in the raw row only.

@@ -3,7 +3,7 @@
 Each source declares the schema of every item type it yields in `spiders/<source>/fields.py` (`FIELDS`);
 the normalise pipeline reads it from the running spider (or is given it, for a file).
 
-Kinds name the normaliser that types a raw value (see `pipelines.stages.NORMALISERS`):
+Kinds name the normaliser that types a raw value (see `pipelines.item_pipelines.NORMALISERS`):
 text, name, date, amount_yuan, amount_wan (a 双公示 column in 万元), uscc, licence_no,
 personal_id (masked at ingest), long_text (free text, personal ID numbers masked inside),
 and nested lists of sub-records.

@@ -32,8 +32,8 @@ LIVE: dict[str, Any] = {
     # Retry-After is honoured by our middleware; it runs before Scrapy's RetryMiddleware (550).
     "DOWNLOADER_MIDDLEWARES": {"spiders.middlewares.RetryAfterMiddleware": 560},
     "ITEM_PIPELINES": {
-        "pipelines.stages.NormalisePipeline": 100,
-        "pipelines.stages.DedupePipeline": 200,
+        "pipelines.item_pipelines.NormalisePipeline": 100,
+        "pipelines.item_pipelines.DedupePipeline": 200,
         "pipelines.run_folder.RunWriterPipeline": 900,
     },
     "EXTENSIONS": {

@@ -94,20 +94,20 @@ from pathlib import Path
 from flows import prefect_env
 prefect_env.configure(Path("data"))
 from flows import stages
-from flows.weekly import weekly_monitoring
+from flows.monitoring import monitoring_run
 from flows.alerts_receiver import Receiver
 with Receiver() as receiver:
     Path("alerts.yaml").write_text('channels:\\n  ops: "json://127.0.0.1:%d/ops"\\noperations:\\n  channels: [ops]\\n'
                                    % receiver.port, "utf-8")
     runs = []
     def daily():  # as the daily deployment runs it: no export; the site unreachable, so incomplete
-        return weekly_monitoring(sources=["miit_licences"], warehouse="data/w.duckdb", replica_url="http://127.0.0.1:9",
+        return monitoring_run(sources=["miit_licences"], warehouse="data/w.duckdb", replica_url="http://127.0.0.1:9",
                                  solver="replica", export_root="exports", export=False)
     for _ in range(2):
         runs.append(daily()["alerts"])
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
-    stages.publish = broken
+    stages.load_and_build = broken
     try:
         daily()
     except Exception as error:

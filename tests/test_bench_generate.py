@@ -25,10 +25,10 @@ from bench.generate import (
     usccs,
     week_rows,
 )
+from flows.stages import apply_run
 from pipelines.run_folder import RECORD_SCHEMA, RunFolder
 from spiders.source import item_fields, sources
 from warehouse.db import connect
-from warehouse.publish import apply_run
 
 SCHEMAS = {t: spec for name in sources() for t, spec in item_fields(name).items()}
 

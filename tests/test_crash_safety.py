@@ -21,20 +21,20 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flows.stages import publish
+from flows.stages import load_and_build as publish
 from replica.server import Replica
 from tests.helpers import licence_fields, write_run
 from warehouse.db import connect, migrate
 from warehouse.load import LoadError, load_run
 from warehouse.maintenance import doctor
-from warehouse.publish import snapshot_path
+from warehouse.snapshot import snapshot_path
 
 REPO = Path(__file__).resolve().parents[1]
 AS_OF = date(2026, 12, 1)
 VOLATILE = {"loaded_at", "applied_at", "at"}  # wall-clock columns: differ between any two runs
 PUBLISH = (
-    "import sys; from datetime import date; from pathlib import Path; from flows.stages import publish; "
-    "publish(sys.argv[1], Path(sys.argv[2]), as_of=date.fromisoformat(sys.argv[3])); print('DONE')"
+    "import sys; from datetime import date; from pathlib import Path; from flows.stages import load_and_build; "
+    "load_and_build(sys.argv[1], Path(sys.argv[2]), as_of=date.fromisoformat(sys.argv[3])); print('DONE')"
 )
 
 

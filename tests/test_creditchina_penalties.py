@@ -18,9 +18,9 @@ from scrapy.http import TextResponse
 from scrapy.utils.test import get_crawler
 
 from flows.stages import crawl_source
+from pipelines.item_pipelines import NormalisePipeline
 from pipelines.items import RecordItem
 from pipelines.run_folder import RunFolder
-from pipelines.stages import NormalisePipeline
 from replica.server import Faults, Replica
 from replica.world import World
 from spiders.creditchina_penalties import replica as site

@@ -16,13 +16,13 @@ SCRIPT = textwrap.dedent("""
     from flows import prefect_env
     warehouse = sys.argv[1]
     prefect_env.configure(Path(warehouse).parent)
-    from flows.weekly import weekly_monitoring
+    from flows.monitoring import monitoring_run
     from flows.stages import summary
     from replica.server import Replica
     out = []
     with Replica() as replica:
         for _ in range(2):
-            result = weekly_monitoring(sources=["miit_licences"], warehouse=warehouse, replica_url=replica.base_url,
+            result = monitoring_run(sources=["miit_licences"], warehouse=warehouse, replica_url=replica.base_url,
                                        solver="replica",
                                        export_root=sys.argv[2])
             out.append({"load": result["load"], "summary": summary(warehouse), "export": result["export"],

@@ -121,7 +121,7 @@ def test_an_ingested_file_never_removes_crawled_records(tmp_path: Path, warehous
         {"京通管罚〔2026〕9号": penalty(LISTED_BAD, "京通管罚〔2026〕9号", "2026-05-01")},
         record_type="penalty",
     )
-    stages.publish(warehouse, tmp_path / "r1")
+    stages.load_and_build(warehouse, tmp_path / "r1")
     result = stages.ingest(warehouse, "creditchina_penalties", write_csv(tmp_path / "file.csv"))
     assert result["load"]["new"] == 2 and result["load"]["removed"] == 0
     con = connect(warehouse, read_only=True)

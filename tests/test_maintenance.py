@@ -15,14 +15,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from flows.stages import publish
+from flows.stages import load_and_build as publish
+from flows.stages import purge
 from pipelines.items import record_id
 from pipelines.run_folder import QUARANTINE_SCHEMA, RunFolder
 from tests.helpers import licence_fields, write_run
 from warehouse.db import WarehouseError, connect
 from warehouse.load import load_run
-from warehouse.maintenance import PERSONAL_RECORD_SQL, audit, backup, doctor, purge, restore
-from warehouse.publish import snapshot_path
+from warehouse.maintenance import PERSONAL_RECORD_SQL, audit, backup, doctor, restore
+from warehouse.snapshot import snapshot_path
 
 AS_OF = date(2025, 12, 1)
 

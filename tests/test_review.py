@@ -36,7 +36,7 @@ def loaded(tmp_path: Path, warehouse: Path) -> Path:
         {"P": penalty(LISTED_BAD, "京通管罚〔2026〕9号", "2026-05-01")},
         record_type="penalty",
     )
-    stages.publish(warehouse, tmp_path / "r1", as_of=date(2026, 11, 23))
+    stages.load_and_build(warehouse, tmp_path / "r1", as_of=date(2026, 11, 23))
     return warehouse
 
 

@@ -20,7 +20,7 @@ import getpass
 import json
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -30,7 +30,7 @@ import duckdb
 
 from spiders.source import record_types
 from warehouse.db import WarehouseError, connect, migrations, schema_version, transaction, warehouse_path
-from warehouse.publish import copy_in_child, lock_warehouse, publish_snapshot, snapshot_info, snapshot_path
+from warehouse.snapshot import copy_in_child, lock_warehouse, publish_snapshot, snapshot_info, snapshot_path
 
 Level = Literal["ok", "warn", "error"]
 AUDIT_ACTIONS = ("purge", "export", "backup", "restore")
@@ -282,7 +282,7 @@ def _folder_bytes(folder: Path) -> int:
 
 
 def purge(warehouse: str | os.PathLike[str] | None = None, *, as_of: date, retention_days: int, dry_run: bool,
-          rebuild: bool = True) -> PurgeReport:
+          rebuild: Callable[[duckdb.DuckDBPyConnection, date], object] | None = None) -> PurgeReport:
     """Delete personal data kept longer than `retention_days` (PIPL 个人信息保护法: keep no longer than needed):
 
     - records naming an individual whose display ended (removed_at) before as_of − retention_days, from
@@ -290,8 +290,9 @@ def purge(warehouse: str | os.PathLike[str] | None = None, *, as_of: date, reten
     - run folders (records and the raw evidence archive) whose crawl finished before that day.
 
     dry_run opens the warehouse read-only and changes nothing; the report lists exactly what would go.
-    A real purge deletes in one transaction, rebuilds the models (core tables copy subject names) unless
-    rebuild=False, writes an ops.audit row, then deletes the folders and republishes the snapshot.
+    A real purge deletes in one transaction, rebuilds the models with `rebuild` (core tables copy subject
+    names; flows.stages.purge passes the build), writes an ops.audit row, then deletes the folders and
+    republishes the snapshot.
     Raises ValueError for a negative retention, WarehouseError when the warehouse is missing or busy."""
     if retention_days < 0:
         raise ValueError(f"retention_days must be 0 or more, got {retention_days}")
@@ -311,10 +312,8 @@ def purge(warehouse: str | os.PathLike[str] | None = None, *, as_of: date, reten
             if not dry_run:
                 for table in ("raw.quarantine", "raw.record_versions", "raw.records"):
                     con.execute(f"DELETE FROM {table} WHERE record_id IN (SELECT record_id FROM purge_ids)")
-                if rebuild:
-                    from transforms.build import build  # the transforms import the warehouse, not the reverse
-
-                    build(con, as_of=as_of)
+                if rebuild is not None:  # the models (flows passes transforms' build: imports go forward)
+                    rebuild(con, as_of)
                 details = asdict(report)
                 details["records"] = len(details.pop("record_ids"))  # counts; the ids are in the report
                 audit(con, "purge", details)

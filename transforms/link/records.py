@@ -17,9 +17,9 @@ import pandas as pd
 
 from pipelines.normalise import name_key
 from pipelines.uscc import InvalidUSCC, validate_uscc
-from transforms.link.engine import LINKED, NONE, REVIEW, Decision, decide_names
 from transforms.link.errors import LinkInputError
 from transforms.link.index import OperatorIndex, build_index, row_label, text_or_none
+from transforms.link.matcher import LINKED, NONE, REVIEW, Decision, decide_names
 
 RECORD_COLUMNS = ("record_id", "name", "uscc")
 JUDGEMENT_COLUMNS = ("record_id", "operator_id", "judgement")

@@ -1,4 +1,4 @@
-"""The Prefect flow: `weekly_monitoring` runs crawl (a task per source) → load and transform (one
+"""The Prefect flow: `monitoring_run` runs crawl (a task per source) → load and transform (one
 transaction, then the readers' snapshot is republished) → export → alerts (flows/alerts.py).
 
 Orchestration only: every task calls a stage function from flows.stages. Network stages (crawls)
@@ -26,9 +26,9 @@ def crawl_task(
 
 
 @task(name="load-and-transform")
-def publish_task(warehouse: str | None, run_dir: str, as_of: date | None) -> dict[str, Any]:
+def load_and_build_task(warehouse: str | None, run_dir: str, as_of: date | None) -> dict[str, Any]:
     """Load the run and rebuild every model (the linker included) in one transaction; publish the snapshot."""
-    return stages.publish(warehouse, Path(run_dir), as_of=as_of)
+    return stages.load_and_build(warehouse, Path(run_dir), as_of=as_of)
 
 
 @task(name="export")
@@ -49,8 +49,8 @@ def alerts_task(
     return result.summary()
 
 
-@flow(name="weekly_monitoring", log_prints=False)
-def weekly_monitoring(
+@flow(name="monitoring_run", log_prints=False)
+def monitoring_run(
     sources: list[str] | None = None,
     warehouse: str | None = None,
     replica_url: str | None = None,
@@ -82,7 +82,7 @@ def weekly_monitoring(
     week = iso_week(as_of or date.today())
     stage = "load-and-transform"
     try:
-        published = publish_task(warehouse, str(run_dir), as_of)
+        published = load_and_build_task(warehouse, str(run_dir), as_of)
         stage = "export"
         exported = export_task(warehouse, export_root, week, lang) if export else {"files": []}
     except Exception as error:
@@ -93,7 +93,7 @@ def weekly_monitoring(
         raise
     sent = alerts_task(warehouse, alerts_config, run_id, failures)
     files = exported["files"]
-    publish_artifacts(warehouse, run_id, week, manifests, crashed, files)
+    post_run_artifacts(warehouse, run_id, week, manifests, crashed, files)
     return {
         "run_id": run_id,
         "run_dir": str(run_dir),
@@ -107,7 +107,7 @@ def weekly_monitoring(
     }
 
 
-def publish_artifacts(
+def post_run_artifacts(
     warehouse: str | None, run_id: str, week: str, manifests: dict[str, Any], crashed: dict[str, str], files: list[str]
 ) -> None:
     """A markdown summary and a table of the riskiest operators, shown on the flow run in Prefect's UI."""

@@ -1,7 +1,5 @@
-"""Apply a crawl run to the warehouse atomically, then publish a read-only snapshot for readers.
+"""The readers' snapshot of the warehouse.
 
-- `apply_run`: the load of a run folder AND the rebuild of every model, in ONE transaction. A crash
-  or SIGKILL at any moment leaves the previous state; rerunning the run gives the unbroken result.
 - `publish_snapshot`: after a commit, a copy of the warehouse file replaces
   `data/snapshot/creditwatch.duckdb` atomically (os.replace). Analysts, dashboards and the exporter
   read the snapshot, so they never block the weekly run and never see a half-written state.
@@ -12,25 +10,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from transforms.build import BuildResult, build
-from warehouse.db import WarehouseError, pause_point, transaction, warehouse_path
-from warehouse.load import LoadResult, load_run
-
-
-def apply_run(
-    con: duckdb.DuckDBPyConnection, run_dir: Path, as_of: date | None = None
-) -> tuple[LoadResult, BuildResult]:
-    with transaction(con):
-        loaded = load_run(con, run_dir)
-        built = build(con, as_of=as_of)
-        pause_point("apply_run.before_commit")
-    return loaded, built
+from warehouse.db import WarehouseError, pause_point, warehouse_path
 
 
 def copy_in_child(source: Path, target: Path) -> None:
