@@ -21,6 +21,7 @@ import duckdb
 
 from pipelines.run_folder import RunFolder, write_manifest
 from transforms.build import BuildResult, build
+from transforms.reporting import LICENCE_WINDOW_DAYS, iso_week
 from warehouse.db import connect, pause_point, transaction, warehouse_path
 from warehouse.load import LoadResult, load_run
 from warehouse.maintenance import PurgeReport
@@ -241,7 +242,7 @@ def export(
 ) -> dict[str, Any]:
     """Write the week's export into out_root/<ISO week>/ from the published snapshot (what readers see):
     the XLSX workbook, every table as CSV and Parquet, and the HTML monitoring report. Logged in ops.audit."""
-    from transforms.export import _as_of, export_week, iso_week
+    from transforms.export import _as_of, export_week, scope_of
     from transforms.report import write_report
     from warehouse.maintenance import audit
 
@@ -249,8 +250,9 @@ def export(
     try:
         week = week or iso_week(_as_of(con))
         out_dir = Path(out_root) / week
-        result = export_week(con, out_dir, week, lang=lang, watchlist=watchlist)
-        report = write_report(con, out_dir / f"creditwatch-{week}.html", week, lang=lang)
+        scope = scope_of(con, watchlist)
+        result = export_week(con, out_dir, week, lang=lang, scope=scope)
+        report = write_report(con, out_dir / f"creditwatch-{week}.html", week, lang=lang, scope=scope)
     finally:
         con.close()
     files = [str(p) for p in [*result.files, report]]
@@ -330,8 +332,9 @@ def summary(warehouse: str | os.PathLike[str] | None) -> dict[str, Any]:
             out["removal_candidates"] = rows("SELECT count(*) FROM marts.removal_candidates")[0][0]
         if table_exists("marts.operator_licences"):
             out["operators"] = rows("SELECT count(*) FROM marts.operator_licences")[0][0]
-            out["licences_expiring_180d"] = rows(
-                "SELECT count(*) FROM marts.operator_licences WHERE days_to_expiry BETWEEN 0 AND 180"
+            out["licences_expiring_in_window"] = rows(
+                "SELECT count(*) FROM marts.operator_licences "
+                f"WHERE days_to_expiry BETWEEN 0 AND {int(LICENCE_WINDOW_DAYS)}"
             )[0][0]
         return out
     finally:
