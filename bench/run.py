@@ -149,9 +149,9 @@ def work_crawl(work: Path, scale: str) -> dict[str, Any]:
     finally:
         replica.stop()
     shutil.rmtree(run_dir, ignore_errors=True)
-    incomplete = [s for s, m in manifests.items() if not m["complete"]]
-    return {"seconds": seconds, "rows": sum(m["items"] for m in manifests.values()), "unit": "items",
-            "extra": {"pages": sum(m.get("pages_fetched") or 0 for m in manifests.values()),
+    incomplete = [s for s, m in manifests.items() if not m.complete]
+    return {"seconds": seconds, "rows": sum(m.items for m in manifests.values()), "unit": "items",
+            "extra": {"pages": sum(m.pages_fetched or 0 for m in manifests.values()),
                       "incomplete": incomplete}}
 
 

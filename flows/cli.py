@@ -96,7 +96,7 @@ def _print_summary(result: dict[str, Any], replica: bool) -> None:
     summary = stages.summary(_warehouse())
     manifests = result["manifests"]
     rows = [
-        (s, m["items"], m["quarantined"], "yes" if m["complete"] else "NO: " + "; ".join(m["incomplete_reasons"])[:120])
+        (s, m.items, m.quarantined, "yes" if m.complete else "NO: " + "; ".join(m.incomplete_reasons)[:120])
         for s, m in manifests.items()
     ]
     rows += [(s, "-", "-", f"CRASHED: {why[:120]}") for s, why in result["crashed"].items()]
@@ -256,8 +256,8 @@ def crawl(
                 err.print(f"[red]{error}[/red]")
                 failed = True
                 continue
-        state = "complete" if manifest["complete"] else "INCOMPLETE: " + "; ".join(manifest["incomplete_reasons"])
-        console.print(f"{source}: {manifest['items']} records, {manifest['quarantined']} quarantined, {state}")
+        state = "complete" if manifest.complete else "INCOMPLETE: " + "; ".join(manifest.incomplete_reasons)
+        console.print(f"{source}: {manifest.items} records, {manifest.quarantined} quarantined, {state}")
     console.print(f"Run folder: {folder}")
     if failed:
         raise typer.Exit(1)
@@ -364,8 +364,8 @@ def ingest(
     result = stages.ingest(_warehouse(), source, file)
     manifest = result["manifest"]
     console.print(
-        f"{source} from {file}: {manifest['items']} records, {manifest['quarantined']} quarantined, "
-        f"{manifest['duplicates_dropped']} duplicate rows; loaded {result['load']['new']} new, "
+        f"{source} from {file}: {manifest.items} records, {manifest.quarantined} quarantined, "
+        f"{manifest.duplicates_dropped} duplicate rows; loaded {result['load']['new']} new, "
         f"{result['load']['changed']} changed."
     )
 

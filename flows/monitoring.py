@@ -119,8 +119,8 @@ def post_run_artifacts(
         "|---|---|---|---|",
     ]
     for source, m in manifests.items():
-        state = "yes" if m["complete"] else "NO: " + "; ".join(m["incomplete_reasons"])[:200]
-        lines.append(f"| {source} | {m['items']} | {m['quarantined']} | {state} |")
+        state = "yes" if m.complete else "NO: " + "; ".join(m.incomplete_reasons)[:200]
+        lines.append(f"| {source} | {m.items} | {m.quarantined} | {state} |")
     lines += [f"| {source} | - | - | CRASHED: {why[:200]} |" for source, why in crashed.items()]
     lines += [
         "",

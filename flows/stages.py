@@ -19,7 +19,7 @@ from typing import Any
 
 import duckdb
 
-from pipelines.run_folder import RunFolder, write_manifest
+from pipelines.run_folder import Manifest, RunFolder, read_manifest, write_manifest
 from transforms.build import BuildResult, build
 from transforms.reporting import LICENCE_WINDOW_DAYS, iso_week
 from warehouse.db import connect, pause_point, transaction, warehouse_path
@@ -71,7 +71,7 @@ def crawl_source(
     politeness: str | None = None,
     browser: bool = False,
     timeout: int = CRAWL_TIMEOUT_SECONDS,
-) -> dict[str, Any]:
+) -> Manifest:
     """Crawl one source in a subprocess (Twisted's reactor cannot restart in-process) and return its
     manifest. A crash or a timeout writes an *incomplete* manifest saying so, then raises CrawlError."""
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -100,29 +100,22 @@ def crawl_source(
     except subprocess.TimeoutExpired:
         failure = f"crawl timed out after {timeout} s"
     if failure is None and folder.manifest(source).exists():
-        return json.loads(folder.manifest(source).read_text("utf-8"))
-    manifest = {
-        "run_id": folder.run_id,
-        "source": source,
-        "record_types": [],
-        "base_url": replica_url,
-        "started_at": started.isoformat(timespec="seconds"),
-        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "finish_reason": "crashed",
-        "pages_fetched": None,
-        "pages_failed": None,
-        "retries": None,
-        "items": 0,
-        "quarantined": 0,
-        "expected_rows": None,
-        "complete": False,
-        "incomplete_reasons": [failure or "no manifest written"],
-    }
+        return read_manifest(folder.manifest(source))
+    manifest = Manifest(
+        run_id=folder.run_id,
+        source=source,
+        base_url=replica_url,
+        started_at=started.isoformat(timespec="seconds"),
+        finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        finish_reason="crashed",
+        complete=False,
+        incomplete_reasons=[failure or "no manifest written"],
+    )
     # Records a crashed crawl may have written are not trusted: remove them, keep the failure on record.
     for path in (folder.records(source), folder.quarantine(source)):
         path.unlink(missing_ok=True)
     write_manifest(folder, manifest)
-    raise CrawlError(f"{source}: {manifest['incomplete_reasons'][0]}")
+    raise CrawlError(f"{source}: {manifest.incomplete_reasons[0]}")
 
 
 def load(warehouse: str | os.PathLike[str] | None, run_dir: Path) -> dict[str, Any]:
