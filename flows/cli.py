@@ -246,7 +246,7 @@ def crawl(
     """Crawl sources into a run folder (not loaded; see `creditwatch load`)."""
     _use_browser(browser)
     sources = stages.check_sources(sources)
-    folder = run_dir or stages.data_dir(_warehouse()) / "runs" / stages.new_run_id()
+    folder = run_dir or stages.runs_dir(_warehouse()) / stages.new_run_id()
     failed = False
     for source in sources:
         with console.status(f"Crawling {source}…"):

@@ -22,7 +22,7 @@ import duckdb
 from pipelines.run_folder import Manifest, RunFolder, read_manifest, write_manifest
 from transforms.build import BuildResult, build
 from transforms.reporting import LICENCE_WINDOW_DAYS, iso_week
-from warehouse.db import connect, pause_point, transaction, warehouse_path
+from warehouse.db import connect, pause_point, runs_dir, transaction, warehouse_path
 from warehouse.load import LoadResult, load_run
 from warehouse.maintenance import PurgeReport
 from warehouse.maintenance import purge as purge_personal_data
@@ -201,7 +201,7 @@ def ingest(
     if declared is None or FORMAT not in declared.files:
         can = [name for name, s in sources().items() if FORMAT in s.files]
         raise IngestError(f"source {source!r} cannot be fed from a 双公示 penalty file; use one of {', '.join(can)}")
-    run_dir = data_dir(warehouse) / "runs" / new_run_id()
+    run_dir = runs_dir(warehouse) / new_run_id()
     manifest = ingest_file(source, path, run_dir, item_fields(source), declared.files[FORMAT])
     return {"manifest": manifest, **load_and_build(warehouse, run_dir, as_of=as_of)}
 
@@ -283,9 +283,9 @@ def top_risks(warehouse: str | os.PathLike[str] | None, limit: int = 20) -> list
 
 
 def latest_run_dir(warehouse: str | os.PathLike[str] | None) -> Path:
-    runs = sorted((data_dir(warehouse) / "runs").glob("*/"))
+    runs = sorted(runs_dir(warehouse).glob("*/"))
     if not runs:
-        raise FileNotFoundError(f"no crawl runs under {data_dir(warehouse) / 'runs'}: run `creditwatch crawl` first")
+        raise FileNotFoundError(f"no crawl runs under {runs_dir(warehouse)}: run `creditwatch crawl` first")
     return runs[-1]
 
 
