@@ -1,5 +1,7 @@
 """`creditwatch`: the command line, a thin layer over flows.stages (the same code the schedule runs)."""
 
+# Commands import what only they need (Prefect, Scrapy, the replica, the linker) inside the command, so
+# `creditwatch --help` and the quick commands start in a fraction of the time.
 from __future__ import annotations
 
 import json
@@ -408,19 +410,8 @@ def _judge(record: str, operator: str | None, judgement: str, by: str, note: str
 @review_app.command("list")
 def review_list(limit: Annotated[int, typer.Option(help="Rows to show.")] = 50) -> None:
     """Links waiting for a person: the record, the best candidate operator, score and why."""
-    from warehouse.db import connect
-    from warehouse.snapshot import reader_path
-
-    con = connect(reader_path(_warehouse()), read_only=True)
-    try:
-        relation = con.sql(
-            "SELECT reference, subject_name, candidate_operator_name, candidate_operator_id, "
-            f"round(score, 1) AS score, record_id FROM marts.review_queue LIMIT {int(limit)}"
-        )
-        columns, rows = relation.columns, relation.fetchall()
-    finally:
-        con.close()
-    console.print(_table("Links to review", columns, rows))
+    table = stages.review_queue(_warehouse(), limit)
+    console.print(_table("Links to review", table.columns, table.rows))
 
 
 @review_app.command("accept")
@@ -530,36 +521,9 @@ def sql(
 @app.command()
 def status() -> None:
     """Last runs, per-source completeness and row counts (from the published snapshot)."""
-    from warehouse.db import connect
-    from warehouse.snapshot import reader_path
-
     console.print("Sources: " + ", ".join(stages.source_names()))
-    con = connect(reader_path(_warehouse()), read_only=True)
-    try:
-        runs = con.execute(
-            "SELECT run_id, crawled_at, complete, records_new, records_changed, records_removed, "
-            "quarantined FROM ops.runs ORDER BY run_id DESC LIMIT 5"
-        ).fetchall()
-        console.print(
-            _table("Last runs", ["run", "crawled at", "complete", "new", "changed", "removed", "quarantined"], runs)
-        )
-        sources = con.execute("""
-            SELECT source, run_id, complete, items, quarantined, array_to_string(incomplete_reasons, '; ')
-            FROM ops.source_runs QUALIFY row_number() OVER (PARTITION BY source ORDER BY run_id DESC) = 1
-            ORDER BY source""").fetchall()
-        console.print(
-            _table(
-                "Sources, last crawl",
-                ["source", "run", "complete", "records", "quarantined", "why incomplete"],
-                sources,
-            )
-        )
-        counts = con.execute("""
-            SELECT schema_name || '.' || table_name, estimated_size FROM duckdb_tables()
-            WHERE schema_name IN ('raw', 'core', 'marts', 'ops') ORDER BY 1""").fetchall()
-        console.print(_table("Tables", ["table", "rows"], counts))
-    finally:
-        con.close()
+    for table in stages.status_tables(_warehouse()):
+        console.print(_table(table.title, table.columns, table.rows))
 
 
 @app.command()

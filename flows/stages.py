@@ -12,19 +12,26 @@ import os
 import secrets
 import subprocess
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from pipelines.ingest import FORMAT, IngestError, ingest_file
 from pipelines.run_folder import Manifest, RunFolder, read_manifest, write_manifest
+from spiders import available
+from spiders.source import item_fields, sources
 from transforms.build import BuildResult, build
+from transforms.export import _as_of, export_week, scope_of
+from transforms.report import write_report
 from transforms.reporting import LICENCE_WINDOW_DAYS, iso_week
 from warehouse.db import connect, pause_point, runs_dir, transaction, warehouse_path
+from warehouse.facts import import_facts
+from warehouse.judgements import record_judgement
 from warehouse.load import LoadResult, load_run
-from warehouse.maintenance import PurgeReport
+from warehouse.maintenance import PurgeReport, audit
 from warehouse.maintenance import purge as purge_personal_data
 from warehouse.snapshot import publish_snapshot, reader_path
 
@@ -46,8 +53,6 @@ def new_run_id(now: datetime | None = None) -> str:
 
 
 def source_names() -> list[str]:
-    from spiders import available
-
     return list(available())
 
 
@@ -180,8 +185,6 @@ def record_facts(
     warehouse: str | os.PathLike[str] | None, path: Path, recorded_by: str, as_of: date | None = None
 ) -> dict[str, Any]:
     """Import compliance facts (whole file or nothing), then rebuild the models so the removal rules use them."""
-    from warehouse.facts import import_facts
-
     con = connect(warehouse)
     try:
         count = import_facts(con, path, recorded_by)
@@ -194,9 +197,6 @@ def ingest(
     warehouse: str | os.PathLike[str] | None, source: str, path: Path, as_of: date | None = None
 ) -> dict[str, Any]:
     """Feed `source` from a file into a new run folder, then load it and rebuild (one transaction)."""
-    from pipelines.ingest import FORMAT, IngestError, ingest_file
-    from spiders.source import item_fields, sources
-
     declared = sources().get(source)
     if declared is None or FORMAT not in declared.files:
         can = [name for name, s in sources().items() if FORMAT in s.files]
@@ -215,8 +215,6 @@ def judge_link(
     note: str | None = None,
 ) -> dict[str, Any]:
     """Store an analyst's judgement on a link, then rebuild so it takes effect everywhere."""
-    from warehouse.judgements import record_judgement
-
     con = connect(warehouse)
     try:
         record_id, operator = record_judgement(con, reference, operator_id, judgement, decided_by, note)
@@ -235,10 +233,6 @@ def export(
 ) -> dict[str, Any]:
     """Write the week's export into out_root/<ISO week>/ from the published snapshot (what readers see):
     the XLSX workbook, every table as CSV and Parquet, and the HTML monitoring report. Logged in ops.audit."""
-    from transforms.export import _as_of, export_week, scope_of
-    from transforms.report import write_report
-    from warehouse.maintenance import audit
-
     con = connect(reader_path(warehouse), read_only=True)
     try:
         week = week or iso_week(_as_of(con))
@@ -280,6 +274,53 @@ def top_risks(warehouse: str | os.PathLike[str] | None, limit: int = 20) -> list
         return [dict(zip(relation.columns, row, strict=True)) for row in relation.fetchall()]
     finally:
         con.close()
+
+
+@dataclass(frozen=True)
+class Rows:
+    """A small table for a person to read: a title, column names and rows (from the snapshot)."""
+
+    title: str
+    columns: list[str]
+    rows: list[tuple]
+
+
+def review_queue(warehouse: str | os.PathLike[str] | None, limit: int = 50) -> Rows:
+    """The links waiting for a person (marts.review_queue), best candidates first."""
+    con = connect(reader_path(warehouse), read_only=True)
+    try:
+        relation = con.sql(
+            "SELECT reference, subject_name, candidate_operator_name, candidate_operator_id, "
+            f"round(score, 1) AS score, record_id FROM marts.review_queue ORDER BY score DESC LIMIT {int(limit)}"
+        )
+        return Rows("Links to review", list(relation.columns), relation.fetchall())
+    finally:
+        con.close()
+
+
+def status_tables(warehouse: str | os.PathLike[str] | None) -> list[Rows]:
+    """The last runs, each source's last crawl and the row count of every table, from the snapshot."""
+    con = connect(reader_path(warehouse), read_only=True)
+    try:
+        runs = con.execute(
+            "SELECT run_id, crawled_at, complete, records_new, records_changed, records_removed, "
+            "quarantined FROM ops.runs ORDER BY run_id DESC LIMIT 5"
+        ).fetchall()
+        sources = con.execute("""
+            SELECT source, run_id, complete, items, quarantined, array_to_string(incomplete_reasons, '; ')
+            FROM ops.source_runs QUALIFY row_number() OVER (PARTITION BY source ORDER BY run_id DESC) = 1
+            ORDER BY source""").fetchall()
+        counts = con.execute("""
+            SELECT schema_name || '.' || table_name, estimated_size FROM duckdb_tables()
+            WHERE schema_name IN ('raw', 'core', 'marts', 'ops') ORDER BY 1""").fetchall()
+    finally:
+        con.close()
+    return [
+        Rows("Last runs", ["run", "crawled at", "complete", "new", "changed", "removed", "quarantined"], runs),
+        Rows("Sources, last crawl", ["source", "run", "complete", "records", "quarantined", "why incomplete"],
+             sources),
+        Rows("Tables", ["table", "rows"], counts),
+    ]
 
 
 def latest_run_dir(warehouse: str | os.PathLike[str] | None) -> Path:
