@@ -2,8 +2,8 @@
 miit_dxxzsp_replica.py, registries.md §3.1, §7.3: getreporty answers FILL_YEAR or `ssss`); this source adds its
 share of the world (annual-report filings, the world family `licence_annual_reports`) and its ground truth.
 
-Its share: two licences of operators holding two licences have not filed last year's report (their latest is the
-year before: past the 31 March deadline at the world's today); between the crawls (epoch 1) one of them files
+Its share: two licences (issued before last year) of operators holding two licences have not filed last year's
+report (their latest is the year before: past the 31 March deadline at the world's today); between the crawls (epoch 1) one of them files
 it, so its record changes (history). Licences are chosen among two-licence operators so that miit_licences'
 own never-filed licences (single-licence operators) stay as it made them.
 """
@@ -30,7 +30,9 @@ LATE = 2  # licences whose report for last year is missing
 
 def late_filers(world: Any) -> list[Any]:
     """The licences this source made late (deterministic for a world)."""
-    pool = [lic for c in world.companies if len(c.licences) == 2 for lic in c.licences if not lic.malformed]
+    # issued before last year: last year's report is owed (a licence reports from its first year)
+    pool = [lic for c in world.companies if len(c.licences) == 2 for lic in c.licences
+            if not lic.malformed and min(t.issued_on for t in lic.business_types).year < world.today.year - 1]
     return random.Random(f"{world.seed}:{SOURCE}:late").sample(pool, LATE)
 
 
