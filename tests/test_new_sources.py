@@ -7,8 +7,6 @@ make of the annual-report facts on a small warehouse built from written runs."""
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
-
 import pytest
 
 from pipelines.items import record_id
@@ -56,7 +54,8 @@ def test_serious_dishonesty_rows_are_read_by_their_labels() -> None:
     assert columns == {"subject_name": "a1", "listed_on": "b2", "reason": "c3", "document_no": "d4"}
     fields = {f: row["entity"][c] for f, c in columns.items()}
     # No 文书号: the key is built from the name, the raw date and the reason, and stays the same run to run.
-    assert entry_key(fields) == entry_key(dict(fields)) and entry_key(fields).startswith("北京某某科技有限公司|2026-01-05|")
+    assert entry_key(fields) == entry_key(dict(fields))
+    assert entry_key(fields).startswith("北京某某科技有限公司|2026-01-05|")
     assert entry_key(fields | {"document_no": "京信严失〔2026〕1号"}) == "京信严失〔2026〕1号"
 
 
@@ -145,7 +144,8 @@ def test_a_filed_report_ends_the_warning_and_the_old_year_stays_in_history(wh) -
     con, runs = wh
     write_run(runs, "r2", "miit_annual_reports", {
         "l1": telecom_report(1, LATE, "2025"), "l2": telecom_report(2, ON_TIME, "2025"),
-        "l3": telecom_report(3, NEW, None)}, record_type="telecom_annual_report", finished_at="2026-11-30T06:00:00+00:00")
+        "l3": telecom_report(3, NEW, None)},
+        record_type="telecom_annual_report", finished_at="2026-11-30T06:00:00+00:00")
     load_run(con, runs / "r2")
     risk, warnings, _ = warnings_at(con, date(2026, 12, 1))
     assert "B1-20240001" not in risk and (LATE, "telecom_licence") not in warnings

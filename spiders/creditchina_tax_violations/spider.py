@@ -5,7 +5,8 @@ scenes=defaultscenario&page&pageSize&keyword`, rows with nsrmc, fddbrhzfzrmc, ty
 zcdz, fyzjzrdcwfzrxm, fyzjzrdzjjgxxjqcyryxx, ajxz, zywfss, xgflyjj_swclcfqk, dataSource: chige007/Crawier
 `config.js`, `analyze.js`), §1.5 (40001 refusal → the session's 4-character captcha, the platform's).
 Per search term, the table is read to the `total` its page 1 announces (spiders/platforms/creditchina.py).
-Natural key: code (统一社会信用代码, else 纳税人识别号, else the name) | 案件上报期 | hash of 案件性质: the row has no id.
+Natural key: code (统一社会信用代码, else 纳税人识别号, else the name) | 案件上报期 | hash of 案件性质
+(the row has no id).
 
 Personal data: the 法定代表人 / 财务负责人 named in a case are people. Their names are masked before the record
 leaves the spider (surname kept, e.g. 王*), in the raw row too; the intermediary column (中介机构及其从业人员)
