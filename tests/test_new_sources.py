@@ -7,6 +7,7 @@ make of the annual-report facts on a small warehouse built from written runs."""
 from __future__ import annotations
 
 from datetime import date
+
 import pytest
 
 from pipelines.items import record_id

@@ -4,8 +4,8 @@ share of the world (annual-report filings, the world family `licence_annual_repo
 
 Its share: two licences (issued before last year) of operators holding two licences have not filed last
 year's report (their latest is the year before: past the 31 March deadline at the world's today); between the
-crawls (epoch 1) one of them files it, so its record changes (history). Licences are chosen among two-licence operators so that miit_licences'
-own never-filed licences (single-licence operators) stay as it made them.
+crawls (epoch 1) one of them files it, so its record changes (history). Licences are chosen among two-licence
+operators so that miit_licences' own never-filed licences (single-licence operators) stay as it made them.
 """
 
 from __future__ import annotations
