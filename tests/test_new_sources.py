@@ -18,6 +18,8 @@ from spiders.creditchina_tax_violations.spider import WITHHELD, mask_person_name
 from tests.helpers import licence_fields, write_run
 from transforms.alerts.events import compute_events
 from transforms.build import build
+from transforms.export import ANNUAL_SHEET, collect_tables, display_frame
+from transforms.report import collect_report, render_report
 from warehouse.db import connect
 from warehouse.load import load_run
 
@@ -139,6 +141,22 @@ def test_the_warning_is_an_alert_kind(wh) -> None:
     assert late.severity == "warning" and late.event_on == date(2026, 3, 31)
     assert late.detail == "2025年度电信业务经营许可年报未报送（截止2026-03-31），已逾期 237 天"
     assert {e.operator_id for e in events} == {LATE, ON_TIME}
+
+
+def test_the_workbook_and_the_report_show_the_warnings(wh) -> None:
+    con, _ = wh
+    build(con, as_of=date(2026, 11, 23))
+    frames, _ = collect_tables(con, "2026-W48")
+    sheet = frames["annual_report_warnings"]
+    assert sorted(zip(sheet["operator_id"], sheet["report_kind"], sheet["days_left"], strict=True)) == [
+        (LATE, "telecom_licence", -237), (ON_TIME, "company", -146)]
+    shown = display_frame(ANNUAL_SHEET, sheet, "zh")
+    assert set(shown["report_kind"]) == {"电信业务经营许可年报", "企业年度报告"}
+    assert frames["licence_risk"]["annual_report_warning"].tolist() == [TELECOM_2025]
+    summary = dict(frames["summary"].itertuples(index=False))
+    assert (summary["annual_report_warnings"], summary["annual_reports_overdue"]) == ("2", "2")
+    page = render_report(collect_report(con, "2026-W48", "en"), "en")
+    assert '<section id="annual">' in page and f"<td>{TELECOM_2025}</td>" in page and "<td>-237</td>" in page
 
 
 def test_a_filed_report_ends_the_warning_and_the_old_year_stays_in_history(wh) -> None:
