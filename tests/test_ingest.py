@@ -109,8 +109,8 @@ def test_header_variants_are_folded_and_accepted(tmp_path: Path) -> None:
     """registries.md §7.6: width, spaces and bracket style folded; 行政相对人代码_2 (工商注册号), a mandatory
     行政相对人类别 and the legal representative's ID split into 证件类型 / 证件号码 accepted."""
     headers = ["行政相对人名称", "行政相对人类别", "行政相对人代码_1 【统一社会信用代码】",
-               "行政相对人代码_2 (工商注册号)", "法定代表人", "法定代表人证件类型", "法定代表人证件号码", "行政处罚决定书文号", "处罚类别",
-               "罚款金额 ［万元］", "处罚决定日期", "处 罚 机 关"]
+               "行政相对人代码_2 (工商注册号)", "法定代表人", "法定代表人证件类型", "法定代表人证件号码",
+               "行政处罚决定书文号", "处罚类别", "罚款金额 ［万元］", "处罚决定日期", "处 罚 机 关"]
     row = ["北京劣迹科技有限公司", "法人及非法人组织", LISTED_BAD, "110000012345678", "张三", "身份证", PERSON_ID,
            "京通管罚〔2026〕30号", "罚款", "1", "2026-05-01", "北京市通信管理局"]
     path = tmp_path / "variant.csv"
