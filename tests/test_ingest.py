@@ -91,7 +91,7 @@ def write_xlsx(path: Path) -> Path:
 def test_a_file_goes_through_the_pipeline(tmp_path: Path, make) -> None:
     path = make(tmp_path / ("file.xlsx" if make is write_xlsx else "file.csv"))
     manifest = ingest_file("creditchina_penalties", path, tmp_path / "run", item_fields("creditchina_penalties"))
-    assert (manifest["items"], manifest["quarantined"], manifest["duplicates_dropped"]) == (2, 1, 1)
+    assert (manifest.items, manifest.quarantined, manifest.duplicates_dropped) == (2, 1, 1)
     folder = RunFolder(tmp_path / "run")
     records = {
         r["natural_key"]: json.loads(r["fields_json"])
@@ -117,7 +117,7 @@ def test_header_variants_are_folded_and_accepted(tmp_path: Path) -> None:
     with path.open("w", encoding="utf-8", newline="") as handle:
         csv.writer(handle).writerows([headers, row])
     manifest = ingest_file("creditchina_penalties", path, tmp_path / "run", item_fields("creditchina_penalties"))
-    assert (manifest["items"], manifest["quarantined"]) == (1, 0)
+    assert (manifest.items, manifest.quarantined) == (1, 0)
     folder = RunFolder(tmp_path / "run")
     [record] = pq.read_table(folder.records("creditchina_penalties")).to_pylist()
     fields, raw = json.loads(record["fields_json"]), json.loads(record["raw_json"])

@@ -146,7 +146,7 @@ def test_the_warning_is_an_alert_kind(wh) -> None:
 def test_the_workbook_and_the_report_show_the_warnings(wh) -> None:
     con, _ = wh
     build(con, as_of=date(2026, 11, 23))
-    frames, _ = collect_tables(con, "2026-W48")
+    frames = collect_tables(con, "2026-W48")
     sheet = frames["annual_report_warnings"]
     assert sorted(zip(sheet["operator_id"], sheet["report_kind"], sheet["days_left"], strict=True)) == [
         (LATE, "telecom_licence", -237), (ON_TIME, "company", -146)]

@@ -1,5 +1,5 @@
 -- licence_risk -- 许可证风险: licences at risk, for two reasons (a row has either or both):
---  1. expiring within 180 days while the operator has an open record of a type that stands in the way of
+--  1. expiring within the licence window (licence_window_days, transforms/reporting.py) while the operator has an open record of a type that stands in the way of
 --     renewal (seeds.record_types.blocks_licence_renewal, declared in each source.yml: 电信业务经营失信名单 /
 --     不良名单, 严重违法失信名单, 失信被执行人, 严重失信主体名单, 重大税收违法失信主体, …). Which list blocks which
 --     renewal is our reading of 《电信业务经营许可管理办法》(42号令) and the 2018 MIIT notice, not a confirmed rule:
@@ -23,7 +23,7 @@ reports AS (
 licences AS (
     SELECT l.*, b.blocking_lists, r.* EXCLUDE (lic_id),
            b.blocking_lists IS NOT NULL
-               AND l.expires_on BETWEEN getvariable('as_of') AND getvariable('as_of') + INTERVAL 180 DAY
+               AND l.expires_on BETWEEN getvariable('as_of') AND getvariable('as_of') + getvariable('licence_window_days')
                                                            AS renewal_blocked
     FROM core.licences l
     LEFT JOIN blocking b USING (operator_id)
