@@ -147,7 +147,18 @@ LICENCE_SHEET = Sheet("licence_risk", "许可证风险", "Licence risk", (
     C("licence_no", "许可证编号", "Licence no."), OPERATOR_ID, OPERATOR_NAME, C("issuer", "发证机关", "Issuer"),
     C("business_codes", "业务种类代码", "Business codes"), C("expires_on", "到期日", "Expires on", "date"),
     C("days_to_expiry", "距到期天数", "Days to expiry", "int"),
-    C("blocking_lists", "影响续期的名单", "Lists blocking renewal"), BASIS))
+    C("blocking_lists", "影响续期的名单", "Lists blocking renewal"),
+    C("annual_report_warning", "年报预警", "Annual report warning"),
+    C("annual_report_due_on", "年报截止日", "Annual report due on", "date"),
+    C("annual_report_days_left", "距年报截止天数（负数为逾期）", "Days left (negative: overdue)", "int"), BASIS))
+# 年报预警: early warnings from marts.annual_report_warnings (telecom licence and company annual reports).
+ANNUAL_SHEET = Sheet("annual_report_warnings", "年报预警", "Annual report warnings", (
+    OPERATOR_ID, OPERATOR_NAME, C("report_kind", "年报类型", "Report"), C("licence_no", "许可证编号", "Licence no."),
+    C("report_year", "应报年度", "Report year", "int"), C("last_filed_year", "最近已报年度", "Last filed year", "int"),
+    C("due_on", "报送截止日", "Due on", "date"),
+    C("days_left", "剩余天数（负数为逾期）", "Days left (negative: overdue)", "int"),
+    C("overdue", "已逾期", "Overdue", "bool"), C("warning_zh", "预警", "Warning (Chinese)"),
+    C("warning", "预警（英文）", "Warning"), BASIS))
 CLOUD_SHEET = Sheet("cloud_rating", "云服务信用评价", "Cloud credit rating", (
     OPERATOR_ID, OPERATOR_NAME, C("is_cloud", "持有云服务(互联网资源协作)许可", "Cloud licence", "bool"),
     C("cloud_rating_dimension1", "维度一：电信业务经营信用(分)", "Dimension 1: telecom credit (points)", "int"),
@@ -157,7 +168,7 @@ CLOUD_SHEET = Sheet("cloud_rating", "云服务信用评价", "Cloud credit ratin
     C("on_telecom_bad_list", "在不良名单", "On the bad list", "bool"),
     C("on_telecom_dishonest_list", "在失信名单", "On the dishonest list", "bool"),
     C("next_escalation_on", "最近列入严重违法失信名单风险日", "Next escalation on", "date")))
-SHEETS = (SUMMARY_SHEET, NEW_SHEET, OPEN_SHEET, REMOVAL_SHEET, REVIEW_SHEET, LICENCE_SHEET, CLOUD_SHEET)
+SHEETS = (SUMMARY_SHEET, NEW_SHEET, OPEN_SHEET, REMOVAL_SHEET, REVIEW_SHEET, LICENCE_SHEET, ANNUAL_SHEET, CLOUD_SHEET)
 
 # Codes shown as words in the workbook (zh, en); Parquet keeps the codes.
 LABELS: dict[str, dict[str, tuple[str, str]]] = {
@@ -170,6 +181,9 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
     },
     "change": {"new": ("新增", "New"), "changed": ("变更", "Changed"), "removed": ("已撤下", "Removed")},
     "link_status": {"linked": ("已关联", "Linked"), "review": ("待复核", "To review"), "none": ("未关联", "None")},
+    # the annual reports' labels live with their deadlines (transforms/seeds/annual_report_deadlines.csv)
+    "report_kind": {row["report_kind"]: (row["label_zh"], row["label_en"]) for row in csv.DictReader(
+        (Path(__file__).parent / "seeds" / "annual_report_deadlines.csv").read_text("utf-8").splitlines())},
 }
 
 # Every sheet reads a mart (reports read the marts; they do not recompute them). {scope} narrows it to the
@@ -199,9 +213,15 @@ ORDER BY cloud_rating_dimension1, cloud_rating_entries_for_review DESC, name
 """
 LICENCE_SQL = """
 SELECT licence_no, operator_id, operator_name, issuer, business_codes, expires_on, days_to_expiry,
-       blocking_lists, basis
+       blocking_lists, annual_report_warning, annual_report_due_on, annual_report_days_left, basis
 FROM marts.licence_risk WHERE true {scope}
 ORDER BY expires_on, licence_no
+"""
+ANNUAL_SQL = """
+SELECT operator_id, operator_name, report_kind, licence_no, report_year, last_filed_year, due_on, days_left,
+       overdue, warning_zh, warning, basis
+FROM marts.annual_report_warnings WHERE true {scope}
+ORDER BY days_left, operator_name, licence_no
 """
 SCOPE_SQL = "AND list_contains($operators, operator_id)"
 
@@ -339,6 +359,7 @@ def collect_tables(con: duckdb.DuckDBPyConnection, week: str,
         REMOVAL_SHEET.key: _frame(con, REMOVAL_SQL.format(**where), params, REMOVAL_SHEET),
         REVIEW_SHEET.key: _frame(con, REVIEW_SQL.format(**where), params, REVIEW_SHEET),
         LICENCE_SHEET.key: _frame(con, LICENCE_SQL.format(**where), params, LICENCE_SHEET),
+        ANNUAL_SHEET.key: _frame(con, ANNUAL_SQL.format(**where), params, ANNUAL_SHEET),
         CLOUD_SHEET.key: _frame(con, CLOUD_SQL.format(**where), params, CLOUD_SHEET),
     }
     return {SUMMARY_SHEET.key: _summary(frames, week, monday, sunday, as_of, scope), **frames}
@@ -362,6 +383,8 @@ def _summary(frames: dict[str, pd.DataFrame], week: str, monday: date, sunday: d
         ("removal_candidates", str(len(frames[REMOVAL_SHEET.key]))),
         ("links_to_review", str(len(frames[REVIEW_SHEET.key]))),
         ("licences_at_risk", str(len(frames[LICENCE_SHEET.key]))),
+        ("annual_report_warnings", str(len(frames[ANNUAL_SHEET.key]))),
+        ("annual_reports_overdue", str(int(frames[ANNUAL_SHEET.key]["overdue"].fillna(False).astype(bool).sum()))),
         ("cloud_rating_below_30", str(int((frames[CLOUD_SHEET.key]["cloud_rating_dimension1"] < 30).sum()))),
         ("cloud_rating_entries_for_review", str(int(frames[CLOUD_SHEET.key]["cloud_rating_entries_for_review"].sum()))),
     ]
@@ -381,7 +404,9 @@ SUMMARY_LABELS: dict[str, tuple[str, str]] = {
     "new_this_week": ("本周新增", "New this week"), "changed_this_week": ("本周变更", "Changed this week"),
     "removed_this_week": ("本周撤下", "Removed this week"),
     "removal_candidates": ("可申请修复", "Removal candidates"), "links_to_review": ("待复核关联", "Links to review"),
-    "licences_at_risk": ("续期受影响的许可证", "Licences at risk"),
+    "licences_at_risk": ("续期受影响或年报未报的许可证", "Licences at risk"),
+    "annual_report_warnings": ("年报预警（未报送）", "Annual reports not filed"),
+    "annual_reports_overdue": ("其中已逾期", "of which past the deadline"),
     "cloud_rating_below_30": ("云服务信用维度一未满分的企业", "Companies below 30 on cloud rating dimension 1"),
     "cloud_rating_entries_for_review": ("需报自律委员会的名单条目", "List entries to report (not scored)"),
     "watchlist_entries": ("关注名单条目", "Watchlist entries"),
