@@ -21,6 +21,7 @@ import duckdb
 
 from pipelines.run_folder import RunFolder, write_manifest
 from transforms.build import BuildResult, build
+from transforms.repair.verify import verify_cases
 from warehouse.db import connect, pause_point, transaction, warehouse_path
 from warehouse.load import LoadResult, load_run
 from warehouse.maintenance import PurgeReport
@@ -152,9 +153,11 @@ def apply_run(
     con: duckdb.DuckDBPyConnection, run_dir: Path, as_of: date | None = None
 ) -> tuple[LoadResult, BuildResult]:
     """The load of a run folder AND the rebuild of every model, in ONE transaction. A crash or SIGKILL at
-    any moment leaves the previous state; rerunning the run gives the unbroken result."""
+    any moment leaves the previous state; rerunning the run gives the unbroken result. Between the two, the
+    repair cases the crawl decides are closed or flagged (transforms/repair/verify.py), so the marts show it."""
     with transaction(con):
         loaded = load_run(con, run_dir)
+        verify_cases(con)
         built = build(con, as_of=as_of)
         pause_point("apply_run.before_commit")
     return loaded, built
