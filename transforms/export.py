@@ -2,10 +2,11 @@
 
 Sheets: 概览 summary, 本周新增 new this week, 在公示 open records by operator, 可申请修复 removal
 (信用修复) candidates, 修复进度 repair cases (marts.repair_cases), 待复核 link review queue, 许可证风险
-licence risk, 云服务信用评价 dimension 1 of the cloud credit evaluation per operator with the records that decided it. Chinese headers by default,
-English with lang="en". Text cells that start with = + - @ (or a tab/CR) are prefixed with ' so a
-spreadsheet never runs registry text as a formula (formula injection). CSV is UTF-8 with a BOM so Excel
-reads it; Parquet keeps the machine column names and raw values (it is for programs, not Excel).
+licence risk, 云服务信用评价 dimension 1 of the cloud credit evaluation per operator with the records that
+decided it. Chinese headers by default, English with lang="en". Text cells that start with = + - @ (or a
+tab/CR) are prefixed with ' so a spreadsheet never runs registry text as a formula (formula injection).
+CSV is UTF-8 with a BOM so Excel reads it; Parquet keeps the machine column names and raw values (it is
+for programs, not Excel).
 
 A watchlist (关注名单: a compliance team's group companies, CSV `name,uscc`) narrows the export to exactly
 the records the linker (transforms.link.link_records) attaches to its entries, and names the entries that
