@@ -147,14 +147,14 @@ def resolve_candidate(con: duckdb.DuckDBPyConnection, reference: str) -> dict[st
         raise RepairError(f"reference {reference!r} names {len(rows)} removal candidates ({ids}); use a record_id")
     if rows:
         return rows[0]
-    known = con.execute("SELECT record_id, removal_status, removed_at FROM core.operator_records "
+    known = con.execute("SELECT record_id, reference, removal_status, removed_at FROM core.operator_records "
                         "WHERE record_id = $1 OR reference = $1 LIMIT 1", [reference]).fetchall()
     if not known:
         raise RepairError(f"no record {reference!r} on a licensed operator (use a record_id or the reference "
                           "shown in the workbook's 可申请修复 sheet)")
-    record_id, status, removed_at = known[0]
+    record_id, shown_as, status, removed_at = known[0]
     why = "no longer shown" if removed_at is not None else f"removal status {status}"
-    raise RepairError(f"record {record_id} ({reference}) is not a removal candidate ({why}): a case opens for a "
+    raise RepairError(f"record {record_id} ({shown_as}) is not a removal candidate ({why}): a case opens for a "
                       "record whose early removal (信用修复) can be applied for")
 
 
