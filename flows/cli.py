@@ -802,7 +802,12 @@ def repair_list(
     shown = [(r["case_id"], r["state"], r["operator_name"], r["reference"], r["platform"], r["submitted_on"],
               r["deadline"] or r["deadline_note"], r["days_to_deadline"], "OVERDUE" if r["overdue"] else "",
               r["days_open"], r["verified_on"]) for r in rows]
-    console.print(_table("Overdue repair cases" if overdue else "Repair cases", columns, shown))
+    table = Table(title="Overdue repair cases" if overdue else "Repair cases", title_justify="left")
+    for column in columns:  # wrapped, never cut: a case id or a date must be read whole
+        table.add_column(column, overflow="fold", no_wrap=column == "case", min_width=7 if column == "case" else None)
+    for row in shown:
+        table.add_row(*["" if v is None else str(v) for v in row])
+    console.print(table)
     console.print(f"{len(rows)} cases")
 
 

@@ -12,6 +12,8 @@ an incomplete crawl the day before proves no removal.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -170,6 +172,8 @@ def test_invalid_commands_name_the_case_and_its_state(week0: Path, tmp_path: Pat
     assert repair.note(warehouse, case_id, "电话催办").state == "submitted"
     assert [r["state"] for r in repair.list_cases(warehouse, AS_OF)] == ["submitted"]
     assert sorted(p.name for p in packs.iterdir()) == ["RC-0001"]  # no pack for the refused second open
+    again = repair.write_case_pack(warehouse, case_id, packs)  # written again whole, in the same place
+    assert sorted(p.name for p in packs.iterdir()) == ["RC-0001"] and len(again.files) == 3
 
 
 def test_the_state_machine() -> None:
@@ -284,3 +288,16 @@ def test_the_workbook_and_report_show_repair_progress(week1: Path) -> None:
     summary = dict(frames["summary"].itertuples(index=False))
     assert (summary["repair_cases"], summary["repair_cases_overdue"]) == ("2", "1")
     assert 'id="repair"' in page and "逾期仍公示" in page and "已核实撤下" in page
+
+
+def test_the_cli_is_one_clear_line_on_a_refused_step(week1: Path, tmp_path: Path) -> None:
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "flows.cli", "--warehouse", str(week1), "repair", *args],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
+
+    refused = cli("submit", "RC-0001", "--on", "2026-11-21", "--platform", "creditchina")
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == ("error: case RC-0001 is removed_verified: cannot submit (only from open or "
+                                      "rejected); removed_verified is final")
+    listed = cli("list", "--overdue", "--as-of", "2026-11-23")
+    assert listed.returncode == 0 and "RC-0002" in listed.stdout and "RC-0001" not in listed.stdout

@@ -155,9 +155,18 @@ def write_pack(con: duckdb.DuckDBPyConnection, case_id: str, out_root: Path) -> 
             document.render(context, autoescape=True)
             document.save(staging / f"{name}.docx")
         (staging / CHECKLIST).write_text(_checklist(values["case_id"], values, seed, missing), "utf-8")
+        # The previous pack steps aside before the new one moves in, and is deleted only once it has.
+        previous = target.with_name(f".{target.name}.previous")
+        shutil.rmtree(previous, ignore_errors=True)
         if target.exists():
-            shutil.rmtree(target)
-        staging.rename(target)
+            target.rename(previous)
+        try:
+            staging.rename(target)
+        except OSError:
+            if previous.exists():
+                previous.rename(target)
+            raise
+        shutil.rmtree(previous, ignore_errors=True)
     except Exception as error:
         shutil.rmtree(staging, ignore_errors=True)
         raise PackError(f"case {values['case_id']}: the pack could not be written to {target}: {error}") from error
