@@ -122,6 +122,9 @@ def _print_summary(result: dict[str, Any], replica: bool) -> None:
         f"telecom list: {summary.get('operators_listed', 0)}; removal candidates: "
         f"{summary.get('removal_candidates', 0)}"
     )
+    if summary.get("repair_cases"):
+        console.print("Repair cases: " + ", ".join(f"{state} {n}" for state, n in summary["repair_cases"].items())
+                      + f"; overdue {summary.get('repair_cases_overdue', 0)} (`creditwatch repair list`)")
     console.print(f"Warehouse: {stages.warehouse_path(_warehouse())}")
     exported = [Path(p) for p in result["export"]]
     if exported:

@@ -331,6 +331,9 @@ def summary(warehouse: str | os.PathLike[str] | None) -> dict[str, Any]:
             )[0][0]
         if table_exists("marts.removal_candidates"):
             out["removal_candidates"] = rows("SELECT count(*) FROM marts.removal_candidates")[0][0]
+        if table_exists("marts.repair_cases"):
+            out["repair_cases"] = dict(rows("SELECT state, count(*) FROM marts.repair_cases GROUP BY 1 ORDER BY 1"))
+            out["repair_cases_overdue"] = rows("SELECT count(*) FROM marts.repair_cases WHERE overdue")[0][0]
         if table_exists("marts.operator_licences"):
             out["operators"] = rows("SELECT count(*) FROM marts.operator_licences")[0][0]
             out["licences_expiring_180d"] = rows(
