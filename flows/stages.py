@@ -139,10 +139,14 @@ def load(warehouse: str | os.PathLike[str] | None, run_dir: Path) -> dict[str, A
 def transform(
     warehouse: str | os.PathLike[str] | None, as_of: date | None = None, targets: list[str] | None = None
 ) -> dict[str, Any]:
-    """Rebuild the models (one transaction, data tests included), then republish the snapshot."""
+    """Rebuild the models (one transaction, data tests included), then republish the snapshot. A full rebuild
+    first applies what the loaded crawls say to the repair cases, as a run does (apply_run)."""
     con = connect(warehouse)
     try:
-        result = asdict(build(con, targets=targets, as_of=as_of))
+        with transaction(con):
+            if not targets:
+                verify_cases(con)
+            result = asdict(build(con, targets=targets, as_of=as_of))
     finally:
         con.close()
     publish_snapshot(warehouse)

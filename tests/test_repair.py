@@ -25,7 +25,7 @@ from flows.stages import apply_run
 from tests.alerts_history import CLEAN, NAMES, P_KEEP, P_PAID, STAR_SH, copy_warehouse, licences, rid
 from tests.helpers import write_run
 from transforms.alerts.events import compute_events
-from transforms.build import build
+from transforms.build import DataTestFailure, build
 from transforms.export import collect_tables
 from transforms.repair.cases import RepairError, next_state
 from transforms.repair.deadlines import case_deadline, decision_due, handling_time, load_handling_times, removal_due
@@ -301,3 +301,16 @@ def test_the_cli_is_one_clear_line_on_a_refused_step(week1: Path, tmp_path: Path
                                       "rejected); removed_verified is final")
     listed = cli("list", "--overdue", "--as-of", "2026-11-23")
     assert listed.returncode == 0 and "RC-0002" in listed.stdout and "RC-0001" not in listed.stdout
+
+
+def test_the_data_test_refuses_a_case_without_its_facts(week0: Path, tmp_path: Path) -> None:
+    warehouse = copy_warehouse(week0, tmp_path / "wh")
+    con = connect(warehouse)
+    try:
+        # Written past the state machine (as a bad restore or a hand edit would): submitted with no date.
+        con.execute("INSERT INTO ops.repair_cases (case_id, record_id, record_type, state, opened_at, opened_by, "
+                    "platform, updated_at) VALUES ('RC-0009', 'x', 'penalty', 'submitted', now(), 't', 'gsxt', now())")
+        with pytest.raises(DataTestFailure, match="repair_cases_consistent: 1 rows"):
+            build(con, as_of=AS_OF)
+    finally:
+        con.close()
