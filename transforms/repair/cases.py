@@ -18,7 +18,14 @@ from typing import Any
 
 import duckdb
 
-from transforms.repair.deadlines import Deadline, HandlingTimeError, case_deadline, handling_time, platforms
+from transforms.repair.deadlines import (
+    Deadline,
+    HandlingTimeError,
+    case_deadline,
+    china_day,
+    handling_time,
+    platforms,
+)
 from warehouse.db import transaction
 from warehouse.maintenance import _os_user, audit
 
@@ -175,14 +182,14 @@ def open_case(con: duckdb.DuckDBPyConnection, reference: str, actor: str | None 
                     f"({', '.join('?' * len(CASE_COLUMNS))})",
                     [case_id, candidate["record_id"], candidate["record_type"], candidate["operator_id"], "open",
                      now, who, candidate["platform"], None, None, None, None, None, None, now])
-        _event(con, case_id, "open", None, "open", now.date(),
+        _event(con, case_id, "open", None, "open", china_day(now),
                {"record_id": candidate["record_id"], "reference": candidate["reference"],
                 "removal_status": candidate["removal_status"]}, who)
     return get_case(con, case_id)
 
 
 def _not_future(case_id: str, on: date, what: str, today: date | None) -> None:
-    if on > (today or date.today()):
+    if on > (today or china_day(_now())):  # the team's today is China's
         raise RepairError(f"case {case_id}: the {what} date {on} is in the future")
 
 
@@ -220,7 +227,7 @@ def add_note(con: duckdb.DuckDBPyConnection, case_id: str, text: str, actor: str
     who = actor_name(actor)
     with transaction(con):
         case = get_case(con, case_id)
-        _event(con, case.case_id, "note", case.state, case.state, date.today(), {"note": text.strip()}, who)
+        _event(con, case.case_id, "note", case.state, case.state, china_day(_now()), {"note": text.strip()}, who)
         con.execute("UPDATE ops.repair_cases SET updated_at = ? WHERE case_id = ?", [_now(), case.case_id])
     return case
 

@@ -12,6 +12,7 @@ import duckdb
 import pyarrow as pa
 
 from transforms.repair.cases import CASE_COLUMNS, Case
+from transforms.repair.deadlines import china_day
 
 # Read by the build's dependency scan too: the mart is built after these.
 SOURCES_SQL = f"""
@@ -39,7 +40,7 @@ SCHEMA = pa.schema([
 def days_open(case: Case, as_of: date) -> int:
     """Calendar days from opening to the case's end (verified removal, rejection) or to `as_of`."""
     end = {"removed_verified": case.verified_on, "rejected": case.outcome_on}.get(case.state) or as_of
-    return max((end - case.opened_at.date()).days, 0)
+    return max((end - china_day(case.opened_at)).days, 0)
 
 
 def progress_rows(con: duckdb.DuckDBPyConnection, as_of: date) -> list[dict]:
@@ -56,7 +57,7 @@ def progress_rows(con: duckdb.DuckDBPyConnection, as_of: date) -> list[dict]:
                                    "record_type", "source", "reference", "subject_name", "authority", "platform",
                                    "submitted_on", "receipt_no", "outcome_on", "outcome_reason", "verified_on",
                                    "verified_run_id")},
-            "overdue": deadline.overdue, "opened_on": case.opened_at.date(), "record_removed_at": row["removed_at"],
+            "overdue": deadline.overdue, "opened_on": china_day(case.opened_at), "record_removed_at": row["removed_at"],
             "deadline_kind": deadline.kind, "deadline": deadline.due, "days_open": days_open(case, as_of),
             "days_to_deadline": (deadline.due - as_of).days if deadline.due else None,
             "deadline_note": deadline.note, "as_of": as_of,

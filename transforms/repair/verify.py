@@ -2,7 +2,8 @@
 
 After the platform accepted the application, the first COMPLETE crawl of the record's source that no longer
 shows the record (finished on or after the acceptance day) closes the case removed_verified with that
-crawl's date. An incomplete crawl proves nothing: the loader marks a record removed only on a complete one
+crawl's date. Dates are days in China (the acceptance date is one); the warehouse's timestamps are UTC. An
+incomplete crawl proves nothing: the loader marks a record removed only on a complete one
 (warehouse/load.py). A record a crawl still shows after the case's removal due (handling + sync time,
 transforms/repair/deadlines.py) flags the case still_shown; a later complete crawl without it still closes
 the case removed_verified.
@@ -16,7 +17,7 @@ from datetime import date, datetime
 import duckdb
 
 from transforms.repair.cases import Case, all_cases, transition
-from transforms.repair.deadlines import handling_time, removal_due
+from transforms.repair.deadlines import china_day, china_day_start, handling_time, removal_due
 from transforms.workdays import CalendarMissing
 
 RUN_ACTOR = "creditwatch run"  # who the audit names for the run's own transitions
@@ -48,18 +49,18 @@ def check_case(con: duckdb.DuckDBPyConnection, case: Case) -> Verified | None:
     if not rows:
         return None  # purged: there is nothing left to compare
     source, removed_at, last_seen_at, last_run_id = rows[0]
-    accepted_at = datetime.combine(case.outcome_on, datetime.min.time())
+    accepted_at = china_day_start(case.outcome_on)  # dates are days in China; timestamps are UTC
     if removed_at is not None:
         crawl = first_complete_crawl_without(con, source, max(accepted_at, removed_at))
-        return Verified(case.case_id, "verify_removed", crawl[1].date(), crawl[0]) if crawl else None
+        return Verified(case.case_id, "verify_removed", china_day(crawl[1]), crawl[0]) if crawl else None
     if case.state == "still_shown" or case.submitted_on is None or case.platform is None:
         return None
     try:
         due = removal_due(case.submitted_on, case.outcome_on, handling_time(case.platform, case.record_type))
     except CalendarMissing:
         return None  # no deadline on an unpublished calendar: the mart says so (deadline_note)
-    if last_seen_at.date() > due:
-        return Verified(case.case_id, "flag_still_shown", last_seen_at.date(), last_run_id)
+    if china_day(last_seen_at) > due:
+        return Verified(case.case_id, "flag_still_shown", china_day(last_seen_at), last_run_id)
     return None
 
 
