@@ -17,6 +17,7 @@ from rich.table import Table
 
 from flows import alerts, stages
 from spiders.source import sources
+from transforms.reporting import LICENCE_WINDOW_DAYS
 
 app = typer.Typer(
     add_completion=False,
@@ -95,7 +96,7 @@ def _print_summary(result: dict[str, Any], replica: bool) -> None:
     summary = stages.summary(_warehouse())
     manifests = result["manifests"]
     rows = [
-        (s, m["items"], m["quarantined"], "yes" if m["complete"] else "NO: " + "; ".join(m["incomplete_reasons"])[:120])
+        (s, m.items, m.quarantined, "yes" if m.complete else "NO: " + "; ".join(m.incomplete_reasons)[:120])
         for s, m in manifests.items()
     ]
     rows += [(s, "-", "-", f"CRASHED: {why[:120]}") for s, why in result["crashed"].items()]
@@ -114,8 +115,8 @@ def _print_summary(result: dict[str, Any], replica: bool) -> None:
     links = summary.get("links_by_status", {})
     console.print("Links by status: " + (", ".join(f"{k} {v}" for k, v in links.items()) or "no records to link yet"))
     console.print(
-        f"Operators: {summary.get('operators', 0)}; licences expiring within 180 days: "
-        f"{summary.get('licences_expiring_180d', 0)}"
+        f"Operators: {summary.get('operators', 0)}; licences expiring within {LICENCE_WINDOW_DAYS} days: "
+        f"{summary.get('licences_expiring_in_window', 0)}"
     )
     console.print(
         f"Open records on licensed operators: {summary.get('open_records', 0)}; operators on a "
@@ -258,8 +259,8 @@ def crawl(
                 err.print(f"[red]{error}[/red]")
                 failed = True
                 continue
-        state = "complete" if manifest["complete"] else "INCOMPLETE: " + "; ".join(manifest["incomplete_reasons"])
-        console.print(f"{source}: {manifest['items']} records, {manifest['quarantined']} quarantined, {state}")
+        state = "complete" if manifest.complete else "INCOMPLETE: " + "; ".join(manifest.incomplete_reasons)
+        console.print(f"{source}: {manifest.items} records, {manifest.quarantined} quarantined, {state}")
     console.print(f"Run folder: {folder}")
     if failed:
         raise typer.Exit(1)
@@ -366,8 +367,8 @@ def ingest(
     result = stages.ingest(_warehouse(), source, file)
     manifest = result["manifest"]
     console.print(
-        f"{source} from {file}: {manifest['items']} records, {manifest['quarantined']} quarantined, "
-        f"{manifest['duplicates_dropped']} duplicate rows; loaded {result['load']['new']} new, "
+        f"{source} from {file}: {manifest.items} records, {manifest.quarantined} quarantined, "
+        f"{manifest.duplicates_dropped} duplicate rows; loaded {result['load']['new']} new, "
         f"{result['load']['changed']} changed."
     )
 

@@ -15,7 +15,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from flows import alerts, stages
-from transforms.export import iso_week
+from transforms.reporting import iso_week
 
 
 @task(name="crawl", retries=2, retry_delay_seconds=[10, 60], task_run_name="crawl-{source}")
@@ -119,8 +119,8 @@ def post_run_artifacts(
         "|---|---|---|---|",
     ]
     for source, m in manifests.items():
-        state = "yes" if m["complete"] else "NO: " + "; ".join(m["incomplete_reasons"])[:200]
-        lines.append(f"| {source} | {m['items']} | {m['quarantined']} | {state} |")
+        state = "yes" if m.complete else "NO: " + "; ".join(m.incomplete_reasons)[:200]
+        lines.append(f"| {source} | {m.items} | {m.quarantined} | {state} |")
     lines += [f"| {source} | - | - | CRASHED: {why[:200]} |" for source, why in crashed.items()]
     lines += [
         "",

@@ -19,9 +19,10 @@ from typing import Any
 
 import duckdb
 
-from pipelines.run_folder import RunFolder, write_manifest
+from pipelines.run_folder import Manifest, RunFolder, read_manifest, write_manifest
 from transforms.build import BuildResult, build
 from transforms.repair.verify import verify_cases
+from transforms.reporting import LICENCE_WINDOW_DAYS, iso_week
 from warehouse.db import connect, pause_point, transaction, warehouse_path
 from warehouse.load import LoadResult, load_run
 from warehouse.maintenance import PurgeReport
@@ -71,7 +72,7 @@ def crawl_source(
     politeness: str | None = None,
     browser: bool = False,
     timeout: int = CRAWL_TIMEOUT_SECONDS,
-) -> dict[str, Any]:
+) -> Manifest:
     """Crawl one source in a subprocess (Twisted's reactor cannot restart in-process) and return its
     manifest. A crash or a timeout writes an *incomplete* manifest saying so, then raises CrawlError."""
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -100,29 +101,22 @@ def crawl_source(
     except subprocess.TimeoutExpired:
         failure = f"crawl timed out after {timeout} s"
     if failure is None and folder.manifest(source).exists():
-        return json.loads(folder.manifest(source).read_text("utf-8"))
-    manifest = {
-        "run_id": folder.run_id,
-        "source": source,
-        "record_types": [],
-        "base_url": replica_url,
-        "started_at": started.isoformat(timespec="seconds"),
-        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "finish_reason": "crashed",
-        "pages_fetched": None,
-        "pages_failed": None,
-        "retries": None,
-        "items": 0,
-        "quarantined": 0,
-        "expected_rows": None,
-        "complete": False,
-        "incomplete_reasons": [failure or "no manifest written"],
-    }
+        return read_manifest(folder.manifest(source))
+    manifest = Manifest(
+        run_id=folder.run_id,
+        source=source,
+        base_url=replica_url,
+        started_at=started.isoformat(timespec="seconds"),
+        finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        finish_reason="crashed",
+        complete=False,
+        incomplete_reasons=[failure or "no manifest written"],
+    )
     # Records a crashed crawl may have written are not trusted: remove them, keep the failure on record.
     for path in (folder.records(source), folder.quarantine(source)):
         path.unlink(missing_ok=True)
     write_manifest(folder, manifest)
-    raise CrawlError(f"{source}: {manifest['incomplete_reasons'][0]}")
+    raise CrawlError(f"{source}: {manifest.incomplete_reasons[0]}")
 
 
 def load(warehouse: str | os.PathLike[str] | None, run_dir: Path) -> dict[str, Any]:
@@ -248,7 +242,7 @@ def export(
 ) -> dict[str, Any]:
     """Write the week's export into out_root/<ISO week>/ from the published snapshot (what readers see):
     the XLSX workbook, every table as CSV and Parquet, and the HTML monitoring report. Logged in ops.audit."""
-    from transforms.export import _as_of, export_week, iso_week
+    from transforms.export import _as_of, export_week, scope_of
     from transforms.report import write_report
     from warehouse.maintenance import audit
 
@@ -256,8 +250,9 @@ def export(
     try:
         week = week or iso_week(_as_of(con))
         out_dir = Path(out_root) / week
-        result = export_week(con, out_dir, week, lang=lang, watchlist=watchlist)
-        report = write_report(con, out_dir / f"creditwatch-{week}.html", week, lang=lang)
+        scope = scope_of(con, watchlist)
+        result = export_week(con, out_dir, week, lang=lang, scope=scope)
+        report = write_report(con, out_dir / f"creditwatch-{week}.html", week, lang=lang, scope=scope)
     finally:
         con.close()
     files = [str(p) for p in [*result.files, report]]
@@ -340,8 +335,9 @@ def summary(warehouse: str | os.PathLike[str] | None) -> dict[str, Any]:
             out["repair_cases_overdue"] = rows("SELECT count(*) FROM marts.repair_cases WHERE overdue")[0][0]
         if table_exists("marts.operator_licences"):
             out["operators"] = rows("SELECT count(*) FROM marts.operator_licences")[0][0]
-            out["licences_expiring_180d"] = rows(
-                "SELECT count(*) FROM marts.operator_licences WHERE days_to_expiry BETWEEN 0 AND 180"
+            out["licences_expiring_in_window"] = rows(
+                "SELECT count(*) FROM marts.operator_licences "
+                f"WHERE days_to_expiry BETWEEN 0 AND {int(LICENCE_WINDOW_DAYS)}"
             )[0][0]
         return out
     finally:

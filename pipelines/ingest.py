@@ -20,7 +20,7 @@ from typing import Any
 
 from pipelines.item_pipelines import DedupePipeline, NormalisePipeline
 from pipelines.items import RecordItem
-from pipelines.run_folder import RunFolder, RunWriter, write_manifest
+from pipelines.run_folder import Manifest, RunFolder, RunWriter, write_manifest
 from pipelines.schemas import Field
 
 # 双公示 行政处罚 template header → penalty field (pipelines/schemas.py PENALTY). Codes 3–6 (组织机构代码,
@@ -127,13 +127,12 @@ def ingest_file(source: str, path: Path, run_dir: Path, schemas: dict[str, dict[
             continue
         writer.add(item)
     writer.write()
-    manifest = {
-        "run_id": folder.run_id, "source": source, "record_types": [record_type],
-        "base_url": path.resolve().as_uri(), "started_at": started.isoformat(timespec="seconds"),
-        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"), "finish_reason": "finished",
-        "pages_fetched": 1, "pages_failed": 0, "retries": 0, "items": len(writer.rows),
-        "quarantined": len({q["natural_key"] for q in writer.quarantined}), "duplicates_dropped": duplicates,
-        "expected_rows": len(rows), "complete": True, "incomplete_reasons": [], "infer_removals": False,
-    }
+    manifest = Manifest(
+        run_id=folder.run_id, source=source, record_types=[record_type], base_url=path.resolve().as_uri(),
+        started_at=started.isoformat(timespec="seconds"), finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        pages_fetched=1, pages_failed=0, retries=0, items=len(writer.rows),
+        quarantined=len({q["natural_key"] for q in writer.quarantined}), duplicates_dropped=duplicates,
+        expected_rows=len(rows), complete=True, infer_removals=False,
+    )
     write_manifest(folder, manifest)
     return manifest

@@ -91,7 +91,7 @@ def write_xlsx(path: Path) -> Path:
 def test_a_file_goes_through_the_pipeline(tmp_path: Path, make) -> None:
     path = make(tmp_path / ("file.xlsx" if make is write_xlsx else "file.csv"))
     manifest = ingest_file("creditchina_penalties", path, tmp_path / "run", item_fields("creditchina_penalties"))
-    assert (manifest["items"], manifest["quarantined"], manifest["duplicates_dropped"]) == (2, 1, 1)
+    assert (manifest.items, manifest.quarantined, manifest.duplicates_dropped) == (2, 1, 1)
     folder = RunFolder(tmp_path / "run")
     records = {
         r["natural_key"]: json.loads(r["fields_json"])

@@ -279,7 +279,7 @@ def test_a_record_still_shown_after_its_deadline_is_flagged_and_overdue(cases, w
 def test_the_workbook_and_report_show_repair_progress(week1: Path) -> None:
     con = connect(week1, read_only=True)
     try:
-        frames, _ = collect_tables(con, "2026-W47")
+        frames = collect_tables(con, "2026-W47")
         page = render_report(collect_report(con, "2026-W47"), "zh")
     finally:
         con.close()

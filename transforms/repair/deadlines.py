@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from pipelines.normalise import SHANGHAI
+from transforms.reporting import REPORTING_TIMEZONE
 from transforms.workdays import CalendarMissing, add_working_days
 
 SEED = Path(__file__).resolve().parents[1] / "seeds" / "repair_handling_times.csv"
@@ -28,15 +29,18 @@ CONFIDENCES = ("confirmed", "unconfirmed")
 OVERDUE_STATES = ("submitted", "accepted", "still_shown")  # the states with a deadline
 
 
+CHINA = ZoneInfo(REPORTING_TIMEZONE)  # the reporting calendar's zone (transforms/reporting.py)
+
+
 def china_day(moment: datetime) -> date:
-    """The day in China (Asia/Shanghai) of a timestamp as the warehouse keeps them (naive UTC): the day a
-    registry, a platform and the team count in."""
-    return moment.replace(tzinfo=UTC).astimezone(SHANGHAI).date()
+    """The day in China of a timestamp as the warehouse keeps them (naive UTC): the day a registry, a
+    platform and the team count in (the SQL macro reporting_day gives the same)."""
+    return moment.replace(tzinfo=UTC).astimezone(CHINA).date()
 
 
 def china_day_start(day: date) -> datetime:
     """00:00 in China on `day`, as a naive UTC timestamp (what the warehouse's timestamps are compared to)."""
-    return datetime.combine(day, time.min, SHANGHAI).astimezone(UTC).replace(tzinfo=None)
+    return datetime.combine(day, time.min, CHINA).astimezone(UTC).replace(tzinfo=None)
 
 
 class HandlingTimeError(ValueError):
