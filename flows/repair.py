@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
+import duckdb
+
 from transforms.repair import cases
+from transforms.repair.deadlines import china_day
 from transforms.repair.pack import Pack, write_pack
 from transforms.repair.progress import progress_rows
 from warehouse.db import connect, transaction
@@ -74,10 +77,12 @@ def note(warehouse: str | os.PathLike[str] | None, case_id: str, text: str, acto
 
 def list_cases(warehouse: str | os.PathLike[str] | None, as_of: date | None = None, overdue_only: bool = False
                ) -> list[dict]:
-    """Every case (or only the overdue ones) with its deadline as of `as_of` (default today)."""
+    """Every case (or only the overdue ones) with its deadline as of `as_of` (default: today in China)."""
     con = connect(warehouse)
     try:
-        rows = progress_rows(con, as_of or date.today())
+        rows = progress_rows(con, as_of or china_day(datetime.now(UTC).replace(tzinfo=None)))
+    except duckdb.CatalogException:
+        raise cases.RepairError(cases.NOT_BUILT) from None
     finally:
         con.close()
     return [r for r in rows if r["overdue"]] if overdue_only else rows

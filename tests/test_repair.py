@@ -161,6 +161,8 @@ def test_invalid_commands_name_the_case_and_its_state(week0: Path, tmp_path: Pat
         repair.submit(warehouse, case_id, date(2026, 11, 16), "weibo")
     with pytest.raises(RepairError, match="no record '沪通管罚〔1999〕1号'"):
         repair.open_case(warehouse, "沪通管罚〔1999〕1号", packs)
+    with pytest.raises(RepairError, match="no marts yet: run `creditwatch run`"):
+        repair.open_case(tmp_path / "empty" / "creditwatch.duckdb", "沪通管罚〔2026〕5号", packs)
     with pytest.raises(RepairError, match="no repair case 'RC-0099'"):
         repair.note(warehouse, "RC-0099", "x")
     repair.submit(warehouse, case_id, date(2026, 11, 16), "creditchina")

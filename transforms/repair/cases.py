@@ -45,6 +45,9 @@ CASE_COLUMNS = ("case_id", "record_id", "record_type", "operator_id", "state", "
                 "updated_at")
 
 
+NOT_BUILT = "the warehouse has no marts yet: run `creditwatch run` (or `creditwatch transform`) first"
+
+
 class RepairError(ValueError):
     """A repair command that cannot be done; the message names the case or record and the reason."""
 
@@ -145,8 +148,11 @@ def resolve_candidate(con: duckdb.DuckDBPyConnection, reference: str) -> dict[st
     reference = reference.strip()
     if not reference:
         raise RepairError("empty record reference: give a record_id or the reference shown in 可申请修复")
-    relation = con.execute("SELECT * FROM marts.removal_candidates WHERE record_id = $1 OR reference = $1",
-                           [reference])
+    try:
+        relation = con.execute("SELECT * FROM marts.removal_candidates WHERE record_id = $1 OR reference = $1",
+                               [reference])
+    except duckdb.CatalogException:
+        raise RepairError(NOT_BUILT) from None
     columns = [c[0] for c in relation.description]
     rows = [dict(zip(columns, row, strict=True)) for row in relation.fetchall()]
     if len(rows) > 1:

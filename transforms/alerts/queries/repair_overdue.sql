@@ -3,7 +3,7 @@
 -- not yet verified gone after handling + sync time, or flagged still_shown by a crawl. It happened the day
 -- after the deadline (a still_shown case without a computable deadline: the day the crawl still showed it);
 -- one event per case, state and deadline, so a case that goes on to be flagged still_shown alerts again.
--- Not limited to $since: being overdue is a standing condition, alerted however late it is noticed (a
+-- Not limited to the alert window (since): being overdue is a standing condition, alerted however late it is noticed (a
 -- submission recorded weeks after it was made); the outbox still sends each event once per channel.
 SELECT c.case_id AS subject,
        c.state || ':' || coalesce(c.deadline::VARCHAR, '') AS discriminator,
