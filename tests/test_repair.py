@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from docx import Document
+from docxtpl import DocxTemplate
 
 from flows import repair
 from flows.stages import apply_run
@@ -29,7 +30,7 @@ from transforms.build import DataTestFailure, build
 from transforms.export import collect_tables
 from transforms.repair.cases import RepairError, next_state
 from transforms.repair.deadlines import case_deadline, decision_due, handling_time, load_handling_times, removal_due
-from transforms.repair.pack import BLANK
+from transforms.repair.pack import BLANK, DOCUMENTS, FIELDS, TEMPLATES
 from transforms.report import collect_report, render_report
 from warehouse.db import connect
 from warehouse.facts import import_facts
@@ -316,3 +317,9 @@ def test_the_data_test_refuses_a_case_without_its_facts(week0: Path, tmp_path: P
             build(con, as_of=AS_OF)
     finally:
         con.close()
+
+
+def test_the_templates_use_only_the_fields_the_pack_fills() -> None:
+    for name in DOCUMENTS:
+        used = DocxTemplate(TEMPLATES / f"{name}.docx").get_undeclared_template_variables()
+        assert used and used <= set(FIELDS), (name, used - set(FIELDS))
