@@ -25,6 +25,7 @@ from spiders import available
 from spiders.source import item_fields, sources
 from transforms.build import BuildResult, build
 from transforms.export import _as_of, export_week, scope_of
+from transforms.repair.verify import verify_cases
 from transforms.report import write_report
 from transforms.reporting import LICENCE_WINDOW_DAYS, iso_week
 from warehouse.db import connect, pause_point, runs_dir, transaction, warehouse_path
@@ -137,10 +138,14 @@ def load(warehouse: str | os.PathLike[str] | None, run_dir: Path) -> dict[str, A
 def transform(
     warehouse: str | os.PathLike[str] | None, as_of: date | None = None, targets: list[str] | None = None
 ) -> dict[str, Any]:
-    """Rebuild the models (one transaction, data tests included), then republish the snapshot."""
+    """Rebuild the models (one transaction, data tests included), then republish the snapshot. A full rebuild
+    first applies what the loaded crawls say to the repair cases, as a run does (apply_run)."""
     con = connect(warehouse)
     try:
-        result = asdict(build(con, targets=targets, as_of=as_of))
+        with transaction(con):
+            if not targets:
+                verify_cases(con)
+            result = asdict(build(con, targets=targets, as_of=as_of))
     finally:
         con.close()
     publish_snapshot(warehouse)
@@ -151,9 +156,11 @@ def apply_run(
     con: duckdb.DuckDBPyConnection, run_dir: Path, as_of: date | None = None
 ) -> tuple[LoadResult, BuildResult]:
     """The load of a run folder AND the rebuild of every model, in ONE transaction. A crash or SIGKILL at
-    any moment leaves the previous state; rerunning the run gives the unbroken result."""
+    any moment leaves the previous state; rerunning the run gives the unbroken result. Between the two, the
+    repair cases the crawl decides are closed or flagged (transforms/repair/verify.py), so the marts show it."""
     with transaction(con):
         loaded = load_run(con, run_dir)
+        verify_cases(con)
         built = build(con, as_of=as_of)
         pause_point("apply_run.before_commit")
     return loaded, built
@@ -364,6 +371,9 @@ def summary(warehouse: str | os.PathLike[str] | None) -> dict[str, Any]:
             )[0][0]
         if table_exists("marts.removal_candidates"):
             out["removal_candidates"] = rows("SELECT count(*) FROM marts.removal_candidates")[0][0]
+        if table_exists("marts.repair_cases"):
+            out["repair_cases"] = dict(rows("SELECT state, count(*) FROM marts.repair_cases GROUP BY 1 ORDER BY 1"))
+            out["repair_cases_overdue"] = rows("SELECT count(*) FROM marts.repair_cases WHERE overdue")[0][0]
         if table_exists("marts.operator_licences"):
             out["operators"] = rows("SELECT count(*) FROM marts.operator_licences")[0][0]
             out["licences_expiring_in_window"] = rows(

@@ -34,7 +34,7 @@ from warehouse.db import WarehouseError, connect, migrations, runs_dir, schema_v
 from warehouse.snapshot import copy_in_child, lock_warehouse, publish_snapshot, snapshot_info, snapshot_path
 
 Level = Literal["ok", "warn", "error"]
-AUDIT_ACTIONS = ("purge", "export", "backup", "restore")
+AUDIT_ACTIONS = ("purge", "export", "backup", "restore", "repair")  # repair: migration 007
 # Quarantine "growth": the last run of a source quarantined more than GROWTH_FACTOR × the mean of its
 # previous GROWTH_WINDOW runs, and at least GROWTH_MIN_ROWS more (a few odd rows are normal noise).
 GROWTH_FACTOR, GROWTH_WINDOW, GROWTH_MIN_ROWS = 2.0, 4, 5
