@@ -501,19 +501,32 @@ def replica(
 
 @app.command()
 def sql(
-    query: Annotated[str, typer.Argument(help="A SQL query (the warehouse is opened read-only).")],
+    query: Annotated[str, typer.Argument(help="A SQL query on the snapshot: read-only, no file access.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print rows as JSON lines.")] = False,
     live: Annotated[bool, typer.Option("--live", help="Read the warehouse file, not the published snapshot.")] = False,
+    to: Annotated[
+        Path | None,
+        typer.Option("--to", help="Write the rows to FILE.parquet or FILE.csv (the CLI writes it, atomically)."),
+    ] = None,
 ) -> None:
-    """Run a read-only query against the published snapshot (or the live warehouse) and print the result."""
-    from warehouse.db import connect
-    from warehouse.snapshot import reader_path
+    """Run a query against the published snapshot (or the live warehouse) and print or extract the result.
 
-    con = connect(reader_path(_warehouse(), live=live), read_only=True)
+    The file is opened read-only and DuckDB's file access is off: a query can read every schema, but
+    cannot write or read other files (COPY … TO, read_csv, ATTACH), install or load extensions, or
+    change settings. Use --to for an extract."""
+    from flows.extract import check_target, write_extract
+    from warehouse.snapshot import analyst_connection, reader_path, snapshot_path
+
+    if to is not None:
+        check_target(to, [stages.warehouse_path(_warehouse()), snapshot_path(_warehouse())])
+    con = analyst_connection(reader_path(_warehouse(), live=live))
     try:
         relation = con.sql(query)
         if relation is None:
             console.print("OK")
+            return
+        if to is not None:
+            console.print(f"Wrote {write_extract(relation, to)} rows to {to}")
             return
         columns, rows = relation.columns, relation.fetchall()
     finally:

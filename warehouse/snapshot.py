@@ -81,3 +81,25 @@ def snapshot_info(warehouse: str | os.PathLike[str] | None = None) -> dict[str, 
         finally:
             con.close()
     return out
+
+
+# DuckDB's own guards for SQL a person types (`creditwatch sql`): no file or network access beyond the
+# database file opened (no COPY TO, read_csv, ATTACH, INSTALL), no extension loaded on demand, and no
+# SET that could lift any of this. The file itself is opened read-only.
+ANALYST_GUARDS: dict[str, Any] = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "lock_configuration": True,
+}
+
+
+def analyst_connection(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to `path` that can read every schema and write no file (ANALYST_GUARDS).
+    Raises WarehouseError when the file is missing or not a DuckDB file."""
+    if not path.exists():
+        raise WarehouseError(f"no warehouse at {path}: run `creditwatch run` (or `make demo`) first")
+    try:
+        return duckdb.connect(str(path), read_only=True, config=dict(ANALYST_GUARDS))
+    except duckdb.Error as error:
+        raise WarehouseError(f"cannot open {path} for reading: {str(error).splitlines()[0]}") from error

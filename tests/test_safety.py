@@ -1,0 +1,120 @@
+"""Safe by default (issue 13): each hostile or careless use that once damaged data, reproduced, with the
+data shown intact afterwards. Small warehouses built from run folders; the CLI is driven in-process."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app
+from flows.stages import load_and_build
+from tests.helpers import licence_fields, write_run
+from warehouse.snapshot import snapshot_path
+
+AS_OF = date(2026, 11, 23)
+runner = CliRunner()
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def invoke(warehouse: Path, *args: str) -> tuple[int, str, BaseException | None]:
+    """Run the CLI in-process; the exit code, the output, and the exception main() would print as one line."""
+    result = runner.invoke(app, ["--warehouse", str(warehouse), *args])
+    error = result.exception if not isinstance(result.exception, SystemExit) else None
+    return result.exit_code, result.output, error
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small warehouse with a snapshot: two licences, one of them named like a formula."""
+    warehouse = tmp_path_factory.mktemp("safety") / "data" / "creditwatch.duckdb"
+    runs = warehouse.parent / "runs"
+    run = write_run(runs, "20261123T060000Z", "miit_licences",
+                    {"L1": licence_fields(1), "L2": licence_fields(2, name="=HYPERLINK(\"x\")科技有限公司")})
+    load_and_build(warehouse, run, as_of=AS_OF)
+    return warehouse
+
+
+@pytest.fixture
+def warehouse(built: Path, tmp_path: Path) -> Path:
+    """A private copy of the built warehouse and its snapshot (tests may try to damage it)."""
+    target = tmp_path / "data" / built.name
+    snapshot_path(target).parent.mkdir(parents=True)
+    shutil.copyfile(built, target)
+    shutil.copyfile(snapshot_path(built), snapshot_path(target))
+    return target
+
+
+# ------------------------------------------------------------------------------------ 1. analysts' sql
+
+HOSTILE = [
+    "copy (select 1) to '{warehouse}'",
+    "copy (select 1) to '{snapshot}'",
+    "copy (select * from raw.records) to '{outside}'",
+    "select * from read_csv('/etc/passwd')",
+    "select * from read_text('/etc/passwd')",
+    "attach '{outside}.duckdb' as other",
+    "install httpfs",
+    "load httpfs",
+    "set enable_external_access = true",
+    "create table marts.x as select 1",
+    "drop table raw.records",
+]
+
+
+@pytest.mark.parametrize("query", HOSTILE)
+def test_sql_cannot_write_read_files_or_install(warehouse: Path, tmp_path: Path, query: str) -> None:
+    snapshot = snapshot_path(warehouse)
+    before = digest(warehouse), digest(snapshot)
+    outside = tmp_path / "leak.csv"
+    code, output, error = invoke(warehouse, "sql", query.format(warehouse=warehouse, snapshot=snapshot,
+                                                                outside=outside))
+    assert code != 0 and error is not None, output
+    assert "root:" not in output
+    assert (digest(warehouse), digest(snapshot)) == before
+    assert not outside.exists() and not Path(f"{outside}.duckdb").exists()
+    for live in ("", "--live"):  # both files still answer
+        code, output, _ = invoke(warehouse, "sql", *[a for a in (live,) if a], "--json",
+                                 "select count(*) AS n from raw.records")
+        assert code == 0 and json.loads(output) == {"n": 2}
+
+
+def test_sql_still_reads_every_schema_and_prints_json(warehouse: Path) -> None:
+    code, output, error = invoke(warehouse, "sql", "--json", "select table_schema AS s, count(*) AS n from "
+                                 "information_schema.tables group by 1 order by 1")
+    assert code == 0, error
+    schemas = {json.loads(line)["s"] for line in output.splitlines()}
+    assert {"raw", "core", "marts", "ops", "staging"} <= schemas
+
+
+def test_sql_to_writes_an_extract_the_cli_writes(warehouse: Path, tmp_path: Path) -> None:
+    query = "select natural_key, fields_json ->> 'company_name' AS name from raw.records order by 1"
+    code, output, error = invoke(warehouse, "sql", query, "--to", str(tmp_path / "x" / "out.parquet"))
+    assert code == 0, error
+    assert pq.read_table(tmp_path / "x" / "out.parquet").to_pydict()["natural_key"] == ["L1", "L2"]
+    code, _, error = invoke(warehouse, "sql", query, "--to", str(tmp_path / "out.csv"))
+    assert code == 0, error
+    rows = list(csv.reader((tmp_path / "out.csv").open(encoding="utf-8-sig")))
+    assert rows[0] == ["natural_key", "name"] and rows[2][1].startswith("'=HYPERLINK")  # formula escaped
+    assert not list(tmp_path.glob(".*tmp"))
+
+
+@pytest.mark.parametrize("target", ["warehouse", "snapshot", "wal", "other.txt"])
+def test_sql_to_refuses_the_warehouse_its_snapshot_and_other_formats(warehouse: Path, target: str) -> None:
+    paths = {"warehouse": warehouse, "snapshot": snapshot_path(warehouse),
+             "wal": warehouse.with_name(warehouse.name + ".wal"), "other.txt": warehouse.parent / "other.txt"}
+    before = digest(warehouse), digest(snapshot_path(warehouse))
+    code, _, error = invoke(warehouse, "sql", "select 1", "--to", str(paths[target]))
+    assert code != 0 and isinstance(error, ValueError) and str(paths[target]) in str(error)
+    assert (digest(warehouse), digest(snapshot_path(warehouse))) == before
+    assert not paths["wal"].exists() and not paths["other.txt"].exists()
