@@ -620,12 +620,15 @@ def backup(out: Annotated[Path, typer.Argument(help="A file, or a folder to put 
 
 @app.command()
 def restore(file: Annotated[Path, typer.Argument(help="A backup written by `creditwatch backup`.")]) -> None:
-    """Replace the warehouse with a backup (the current file is kept as <name>.before-restore)."""
+    """Replace the warehouse with a verified backup (the current file is kept as <name>.before-restore-<time>).
+
+    The backup is checked first (opens, every table reads back, schema version, the doctor's integrity
+    checks); a backup that fails leaves the warehouse byte-identical."""
     from warehouse.maintenance import restore as run_restore
 
-    run_restore(file, _warehouse())
+    kept = run_restore(file, _warehouse())
     console.print(
-        f"Restored {file}; the previous warehouse is kept beside it as .before-restore. "
+        f"Restored {file}" + (f"; the previous warehouse is kept as {kept}" if kept else "") + ". "
         "Run `creditwatch purge` again: data purged after the backup came back with it."
     )
 

@@ -10,6 +10,7 @@ import shutil
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
@@ -118,3 +119,41 @@ def test_sql_to_refuses_the_warehouse_its_snapshot_and_other_formats(warehouse: 
     assert code != 0 and isinstance(error, ValueError) and str(paths[target]) in str(error)
     assert (digest(warehouse), digest(snapshot_path(warehouse))) == before
     assert not paths["wal"].exists() and not paths["other.txt"].exists()
+
+
+# ------------------------------------------------------------------------------------------ 2. restore
+
+
+def test_a_truncated_backup_never_replaces_the_warehouse_even_twice(warehouse: Path, tmp_path: Path) -> None:
+    from warehouse.maintenance import backup, restore
+
+    saved = backup(warehouse, tmp_path / "good.duckdb")
+    truncated = tmp_path / "truncated.duckdb"
+    truncated.write_bytes(saved.read_bytes()[: saved.stat().st_size * 2 // 3])
+    before = digest(warehouse), digest(snapshot_path(warehouse))
+    for _ in range(2):  # the second try once overwrote the only good copy
+        code, _, error = invoke(warehouse, "restore", str(truncated))
+        assert code != 0 and "nothing was changed" in str(error) and str(truncated) in str(error)
+        assert (digest(warehouse), digest(snapshot_path(warehouse))) == before
+        assert not list(warehouse.parent.glob("*.before-restore*")) and not list(warehouse.parent.glob("*tmp*"))
+    first, second = restore(saved, warehouse), restore(saved, warehouse)
+    assert first and second and first != second and first.exists() and second.exists()  # each kept, none overwritten
+    assert digest(first) == before[0]
+    code, output, _ = invoke(warehouse, "sql", "--json", "select count(*) AS n from raw.records")
+    assert code == 0 and json.loads(output) == {"n": 2}
+
+
+def test_a_backup_with_duplicate_keys_fails_the_doctors_checks(warehouse: Path, tmp_path: Path) -> None:
+    from warehouse.maintenance import restore
+
+    broken = tmp_path / "dupes.duckdb"
+    shutil.copyfile(warehouse, broken)
+    con = duckdb.connect(str(broken))
+    con.execute("CREATE TABLE raw.records_copy AS SELECT * FROM raw.records UNION ALL SELECT * FROM raw.records")
+    con.execute("DROP TABLE raw.records CASCADE")
+    con.execute("ALTER TABLE raw.records_copy RENAME TO records")
+    con.close()
+    before = digest(warehouse)
+    with pytest.raises(Exception, match="integrity checks.*nothing was changed"):
+        restore(broken, warehouse)
+    assert digest(warehouse) == before

@@ -367,69 +367,117 @@ def backup(warehouse: str | os.PathLike[str] | None, out: Path) -> Path:
     return target
 
 
-def _validate(path: Path) -> int:
+def _validate(path: Path, shown_as: Path | None = None) -> int:
     """The number of runs in a backup, after checking it is a DuckDB warehouse this code can use."""
+    shown = shown_as or path
     try:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.Error as error:
-        raise WarehouseError(f"{path} is not a DuckDB warehouse ({str(error).splitlines()[0]}); nothing was "
+        raise WarehouseError(f"{shown} is not a DuckDB warehouse ({str(error).splitlines()[0]}); nothing was "
                              "changed") from error
     try:
         if not _table_exists(con, "ops.runs"):
-            raise WarehouseError(f"{path} is a DuckDB file but not a creditwatch warehouse (no ops.runs); "
+            raise WarehouseError(f"{shown} is a DuckDB file but not a creditwatch warehouse (no ops.runs); "
                                  "nothing was changed")
         newest = max(v for v, _ in migrations())
         if schema_version(con) > newest:
-            raise WarehouseError(f"{path} has schema version {schema_version(con)}, newer than this code "
+            raise WarehouseError(f"{shown} has schema version {schema_version(con)}, newer than this code "
                                  f"({newest}); upgrade creditwatch first. Nothing was changed")
         return con.execute("SELECT count(*) FROM ops.runs").fetchone()[0]
     finally:
         con.close()
 
 
-def restore(backup: Path, warehouse: str | os.PathLike[str] | None = None) -> None:
-    """Replace the warehouse with `backup`: check the backup opens and has ops.runs, keep the current file as
-    `<name>.before-restore`, swap the file in atomically (os.replace) while holding the old file's lock,
-    migrate, carry over the replaced file's audit rows, audit as 'restore', and republish the snapshot.
-    Data purged after the backup was made comes back with it: run purge again after a restore.
-    Raises WarehouseError, changing nothing, when the backup is not a usable warehouse or a run holds
-    the warehouse."""
+def restore(backup: Path, warehouse: str | os.PathLike[str] | None = None) -> Path | None:
+    """Replace the warehouse with `backup` (恢复), verifying before anything is touched:
+
+    1. copy the backup beside the warehouse and verify the copy: it opens read-only, is a creditwatch
+       warehouse of a schema version this code knows, every table reads back whole (DuckDB checks each
+       block's checksum as it reads: a truncated file fails here) and the doctor's integrity checks
+       (duplicate keys, orphan links) find no error;
+    2. migrate the copy and write its audit trail (the replaced file's rows carried over, then 'restore');
+    3. while holding the current file's lock, keep it as `<name>.before-restore-<UTC time>` (never
+       overwritten: each restore keeps its own) and swap the copy in with os.replace; republish the snapshot.
+
+    Returns the kept file (None when there was no warehouse). Any failure before the swap leaves the
+    warehouse byte-identical and raises WarehouseError ("nothing was changed"). Data purged after the backup
+    was made comes back with it: run purge again after a restore."""
     backup, target = Path(backup), warehouse_path(warehouse)
     if target.exists() and backup.resolve() == target.resolve():
         raise WarehouseError(f"{backup} is the warehouse itself; nothing was changed")
-    runs = _validate(backup)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".restore-tmp")
-    shutil.copyfile(backup, tmp)  # a different file: our lock on `target` is not affected
-    lock = None
+    tmp = target.with_name(f"{target.name}.restore-tmp")
+    kept = target.with_name(f"{target.name}.before-restore-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}")
+    if kept.exists():
+        raise WarehouseError(f"{kept} exists; it is never overwritten. Nothing was changed")
+    shutil.copyfile(backup, tmp)
+    lock, swapped = None, False
     try:
+        runs = verify_warehouse(tmp, shown_as=backup)
         if target.exists():
             try:
                 lock = lock_warehouse(target)
             except duckdb.Error:
                 lock = None  # a broken file (the usual reason to restore): nothing to lock, keep it anyway
-            kept = target.with_name(target.name + ".before-restore")
-            copy_in_child(target, kept)
-        _validate(tmp)
+            copy_in_child(target, kept)  # in a child: our lock on `target` survives
+        _finish_restored_copy(tmp, kept if kept.exists() else None, backup, runs)
+        wal = target.with_name(target.name + ".wal")
+        if wal.exists() and lock is None:
+            os.replace(wal, kept.with_name(kept.name + ".wal"))  # a broken file's WAL must not replay onto the new
         os.replace(tmp, target)
+        swapped = True
     finally:
         if lock is not None:
             lock.close()
         tmp.unlink(missing_ok=True)
-    wal = target.with_name(target.name + ".wal")
-    if wal.exists() and lock is None:
-        wal.unlink()  # a WAL left by the broken file would be replayed onto the restored one
-    con = connect(target)
+        tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
+        if not swapped:
+            kept.unlink(missing_ok=True)  # the warehouse was not touched: no second copy of it either
+    publish_snapshot(target)
+    return kept if kept.exists() else None
+
+
+def verify_warehouse(path: Path, shown_as: Path | None = None) -> int:
+    """Check that `path` is a whole, usable creditwatch warehouse and return its number of runs.
+    Raises WarehouseError naming `shown_as` (default `path`) and the reason, ending "nothing was changed"."""
+    name = shown_as or path
+    runs = _validate(path, shown_as=name)
+    con = duckdb.connect(str(path), read_only=True)
     try:
-        previous = _attach_previous(con, target.with_name(target.name + ".before-restore"))
+        tables = con.execute("SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = "
+                             "current_database() AND NOT temporary").fetchall()
+        for schema, table in tables:
+            try:  # hashing every row reads every block of every column (each block's checksum is checked)
+                con.execute(f'SELECT count(*), sum(hash(t)) FROM "{schema}"."{table}" AS t').fetchone()
+            except duckdb.Error as error:
+                raise WarehouseError(f"{name} is damaged: table {schema}.{table} does not read back "
+                                     f"({str(error).splitlines()[0]}); nothing was changed") from error
+        broken = [f for f in (*_duplicate_findings(con), _orphan_link_finding(con)) if f.level == "error"]
+    except duckdb.Error as error:
+        raise WarehouseError(f"{name} is damaged ({str(error).splitlines()[0]}); nothing was changed") from error
+    finally:
+        con.close()
+    if broken:
+        raise WarehouseError(f"{name} fails the doctor's integrity checks: "
+                             + "; ".join(f.message for f in broken) + "; nothing was changed")
+    return runs
+
+
+def _finish_restored_copy(copy: Path, kept: Path | None, backup: Path, runs: int) -> None:
+    """Migrate the verified copy and write its audit trail before it replaces the warehouse."""
+    con = connect(copy)
+    try:
+        previous = _attach_previous(con, kept) if kept else False
         with transaction(con):
             # The trail (purges included) outlives a restore: copy the rows the backup lacks.
             carried = con.execute("INSERT INTO ops.audit SELECT * FROM previous.ops.audit EXCEPT "
                                   "SELECT * FROM ops.audit").fetchone()[0] if previous else 0
             audit(con, "restore", {"from": str(backup.resolve()), "runs": runs, "audit_rows_carried": carried})
+        if previous:
+            con.execute("DETACH previous")
+        con.execute("CHECKPOINT")
     finally:
         con.close()
-    publish_snapshot(target)
 
 
 def _attach_previous(con: duckdb.DuckDBPyConnection, previous: Path) -> bool:
