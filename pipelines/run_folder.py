@@ -26,8 +26,19 @@ import pyarrow.parquet as pq
 from scrapy import signals
 from scrapy.crawler import Crawler
 
-from pipelines.items import RecordItem
-from pipelines.normalise import mask_personal_ids_in_text
+from pipelines.items import RecordItem, record_id
+from pipelines.normalise import mask_personal_ids_deep, masking_secret, protect_natural_key
+
+# The masking key (see pipelines.normalise.protect_natural_key) lives in the data folder, beside the warehouse:
+# run folders are data/runs/<run id>/, so two levels up, unless this variable names the file.
+MASKING_KEY_ENV = "CREDITWATCH_MASKING_KEY_FILE"
+MASKING_KEY_NAME = "masking.key"
+
+
+def masking_key_file(run_dir: Path) -> Path:
+    """Where the masking key for records written into `run_dir` is kept."""
+    named = os.environ.get(MASKING_KEY_ENV)
+    return Path(named) if named else run_dir.resolve().parent.parent / MASKING_KEY_NAME
 
 RECORD_SCHEMA = pa.schema([
     ("record_id", pa.string()), ("source", pa.string()), ("record_type", pa.string()),
@@ -75,13 +86,7 @@ def to_json(value: Any) -> str:
 
 def mask_raw(value: Any) -> Any:
     """Personal ID numbers never leave the evidence archive unmasked, raw rows included."""
-    if isinstance(value, str):
-        return mask_personal_ids_in_text(value)
-    if isinstance(value, dict):
-        return {k: mask_raw(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [mask_raw(v) for v in value]
-    return value
+    return mask_personal_ids_deep(value)
 
 
 def write_atomically(path: Path, write: Any) -> None:
@@ -97,18 +102,28 @@ class RunWriter:
         self.folder, self.source = folder, source
         self.rows: list[dict[str, Any]] = []
         self.quarantined: list[dict[str, Any]] = []
+        self._secret: bytes | None = None
+
+    def secret(self) -> bytes:
+        if self._secret is None:
+            self._secret = masking_secret(masking_key_file(self.folder.path))
+        return self._secret
 
     def add(self, item: RecordItem) -> bool:
-        """Route the item to the records or the quarantine; True when it was clean."""
+        """Route the item to the records or the quarantine; True when it was clean. Every string of every
+        field, the raw row and the url have personal ID numbers masked; a natural key holding one is
+        replaced by its protected form (pipelines.normalise.protect_natural_key), and the record id with it."""
         raw_json = to_json(mask_raw(item.raw))
-        base = {"record_id": item.record_id, "source": item.source, "record_type": item.record_type,
-                "natural_key": str(item.natural_key), "url": item.url, "fetched_at": item.fetched_at}
+        key = protect_natural_key(str(item.natural_key), self.secret)
+        base = {"record_id": item.record_id if key == str(item.natural_key) else record_id(item.source, key),
+                "source": item.source, "record_type": item.record_type, "natural_key": key,
+                "url": mask_raw(item.url), "fetched_at": item.fetched_at}
         if item.problems:
             for problem in item.problems:
                 self.quarantined.append({**base, **problem, "raw_json": raw_json})
             return False
         self.rows.append({**base, "content_hash": sha256(raw_json.encode()).hexdigest(),
-                          "raw_json": raw_json, "fields_json": to_json(item.fields)})
+                          "raw_json": raw_json, "fields_json": to_json(mask_personal_ids_deep(item.fields))})
         return True
 
     def write(self) -> None:

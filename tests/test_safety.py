@@ -17,6 +17,8 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from flows.stages import load_and_build
+from pipelines.items import RecordItem
+from pipelines.run_folder import RunFolder, RunWriter
 from tests.helpers import licence_fields, write_run
 from warehouse.snapshot import snapshot_path
 
@@ -157,3 +159,60 @@ def test_a_backup_with_duplicate_keys_fails_the_doctors_checks(warehouse: Path, 
     with pytest.raises(Exception, match="integrity checks.*nothing was changed"):
         restore(broken, warehouse)
     assert digest(warehouse) == before
+
+
+# ------------------------------------------------------------------------------------------ 3. masking
+
+IDS = {"plain": "110101198001010010", "spaced": "110101 19800101 0010", "hyphenated": "110101-19800101-0010",
+       "legacy": "110101800101001", "x": "11010119800101001X"}
+
+
+def _penalty_item(key: str, id_text: str) -> RecordItem:
+    fields = {"subject_name": f"张三{id_text}", "decision_no": f"京罚〔2025〕{id_text}号",
+              "facts": [{"note": f"身份证 {id_text}"}], "subject_id_number": "110***************10"}
+    return RecordItem("creditchina_penalties", "penalty", key, f"http://x/q?id={id_text}",
+                      {"cfXdrMc": f"张三{id_text}"}, fields)
+
+
+@pytest.mark.parametrize("form", list(IDS))
+def test_no_id_number_survives_masking_in_any_field_or_the_natural_key(tmp_path: Path, form: str) -> None:
+    id_text = IDS[form]
+    digits = id_text.replace(" ", "").replace("-", "")
+    folder = RunFolder(tmp_path / "data" / "runs" / "r1")
+    writer = RunWriter(folder, "creditchina_penalties")
+    assert writer.add(_penalty_item(f"京罚〔2025〕{id_text}号", id_text))
+    other = "370101199001011234"
+    writer.add(_penalty_item(f"京罚〔2025〕{other}号", other))  # another person: another key
+    writer.write()
+    data = folder.records("creditchina_penalties").read_bytes()
+    rows = pq.read_table(folder.records("creditchina_penalties")).to_pylist()
+    text = json.dumps(rows, ensure_ascii=False)
+    for shown in {id_text, digits, digits[3:-2]}:
+        assert shown not in text and shown.encode() not in data
+    keys = [r["natural_key"] for r in rows]
+    assert len(set(keys)) == 2 and all("~h" in k and "*" in k for k in keys)
+    # The same raw key gives the same stored key (and id) on the next run: the key file is reused, 0600.
+    again = RunWriter(RunFolder(tmp_path / "data" / "runs" / "r2"), "creditchina_penalties")
+    again.add(_penalty_item(f"京罚〔2025〕{id_text}号", id_text))
+    assert again.rows[0]["natural_key"] == keys[0] and again.rows[0]["record_id"] == rows[0]["record_id"]
+    assert (tmp_path / "data" / "masking.key").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_key_without_an_id_number_stays_as_published(tmp_path: Path) -> None:
+    writer = RunWriter(RunFolder(tmp_path / "data" / "runs" / "r1"), "creditchina_penalties")
+    writer.add(_penalty_item("京罚〔2025〕12号", "91110000802100433B"))  # a company's USCC is public
+    assert writer.rows[0]["natural_key"] == "京罚〔2025〕12号"
+    assert "91110000802100433B" in writer.rows[0]["fields_json"]
+    assert not (tmp_path / "data" / "masking.key").exists()  # made on first need only
+
+
+def test_the_data_test_still_catches_a_grouped_id_in_the_marts(warehouse: Path) -> None:
+    sql = (Path(__file__).parents[1] / "transforms" / "data_tests" / "no_personal_id_numbers_in_marts.sql").read_text()
+    con = duckdb.connect(str(warehouse))
+    try:
+        assert con.execute(sql).fetchall() == []
+        con.execute("INSERT INTO marts.open_records (record_id, subject_name) "
+                    "VALUES ('leak', '张三 110101-19800101-0010')")
+        assert con.execute(sql).fetchall() == [("leak",)]
+    finally:
+        con.close()
