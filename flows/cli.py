@@ -263,16 +263,21 @@ def crawl(
 
 
 @app.command()
-def load(run_dir: Annotated[Path | None, typer.Argument(help="Run folder (default: the newest).")] = None) -> None:
-    """Load a crawl run folder into the warehouse (one transaction; loading it again changes nothing)."""
+def load(
+    run_dir: Annotated[Path | None, typer.Argument(help="Run folder (default: the newest).")] = None,
+    as_of: Annotated[str | None, typer.Option(help="Date the marts are rebuilt for (YYYY-MM-DD; default today).")]
+    = None,
+) -> None:
+    """Load a crawl run folder and rebuild the models with the data tests, as a run does (one transaction:
+    a folder that fails a data test changes nothing; loading it again changes nothing)."""
     folder = run_dir or stages.latest_run_dir(_warehouse())
-    result = stages.load(_warehouse(), folder)
+    result = stages.load_and_build(_warehouse(), folder, as_of=date.fromisoformat(as_of) if as_of else None)["load"]
     if not result["loaded"]:
         console.print(f"Run {result['run_id']} was loaded before: nothing changed.")
         return
     console.print(
         f"Loaded {result['run_id']}: {result['new']} new, {result['changed']} changed, "
-        f"{result['removed']} removed, {result['quarantined']} quarantined."
+        f"{result['removed']} removed, {result['quarantined']} quarantined; models rebuilt, data tests passed."
     )
 
 
@@ -577,10 +582,9 @@ def status() -> None:
 @app.command()
 def doctor() -> None:
     """Check the warehouse (schema, duplicate keys, orphan links, stale snapshot, unloaded runs,
-    incomplete sources, quarantine growth) and say what to do. Exit 1 on any error."""
-    from warehouse.maintenance import doctor as check
-
-    findings = check(_warehouse())
+    incomplete sources, quarantine growth, data tests on a trial rebuild) and say what to do. Exit 1 on any
+    error."""
+    findings = stages.doctor(_warehouse())
     colour = {"ok": "green", "warn": "yellow", "error": "red"}
     rows = [(f"[{colour[f.level]}]{f.level}[/]", f.check, f.message, f.fix or "") for f in findings]
     console.print(_table("Doctor", ["level", "check", "finding", "what to do"], rows))

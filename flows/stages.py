@@ -20,10 +20,11 @@ from typing import Any
 import duckdb
 
 from pipelines.run_folder import RunFolder, write_manifest
-from transforms.build import BuildResult, build
+from transforms.build import BuildResult, DataTestFailure, build
 from warehouse.db import connect, pause_point, transaction, warehouse_path
 from warehouse.load import LoadResult, load_run
-from warehouse.maintenance import PurgeReport
+from warehouse.maintenance import Finding, PurgeReport
+from warehouse.maintenance import doctor as check_warehouse
 from warehouse.maintenance import purge as purge_personal_data
 from warehouse.snapshot import publish_snapshot, reader_path
 
@@ -174,6 +175,19 @@ def load_and_build(
     return {"load": asdict(loaded), "build": asdict(built)}
 
 
+def doctor(warehouse: str | os.PathLike[str] | None) -> list[Finding]:
+    """The doctor's checks, plus a trial rebuild with the data tests on a throwaway copy of the snapshot."""
+    return check_warehouse(warehouse, trial_build=_data_test_failures)
+
+
+def _data_test_failures(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    try:
+        build(con)
+    except DataTestFailure as failure:
+        return failure.failures
+    return {}
+
+
 def purge(
     warehouse: str | os.PathLike[str] | None, *, as_of: date, retention_days: int, dry_run: bool
 ) -> PurgeReport:
@@ -290,7 +304,8 @@ def top_risks(warehouse: str | os.PathLike[str] | None, limit: int = 20) -> list
 def latest_run_dir(warehouse: str | os.PathLike[str] | None) -> Path:
     runs = sorted((data_dir(warehouse) / "runs").glob("*/"))
     if not runs:
-        raise FileNotFoundError(f"no crawl runs under {data_dir(warehouse) / 'runs'}: run `creditwatch crawl` first")
+        raise FileNotFoundError(f"no crawl runs under {data_dir(warehouse) / 'runs'}: run "
+                                "`creditwatch crawl <source>` or `creditwatch run` first")
     return runs[-1]
 
 

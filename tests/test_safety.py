@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import re
+import shlex
 import shutil
 from datetime import date
 from pathlib import Path
@@ -13,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from flows.cli import app
@@ -216,3 +219,70 @@ def test_the_data_test_still_catches_a_grouped_id_in_the_marts(warehouse: Path) 
         assert con.execute(sql).fetchall() == [("leak",)]
     finally:
         con.close()
+
+
+# ------------------------------------------------------------------- 4. load runs the checks; the doctor
+
+LEAK = {"case_code": "(2024)京01执1号", "subject_name": "测试1科技有限公司", "court": "北京市第一中级人民法院",
+        "disrupt_type": "被执行人 110101-19800101-0010 有履行能力而拒不履行", "published_on": "2026-01-05"}
+
+
+def test_load_runs_the_data_tests_and_the_doctor_reports_them(warehouse: Path) -> None:
+    from flows.stages import doctor
+    from flows.stages import load as load_without_tests
+
+    # A run folder written by an older version (an unmasked, grouped ID), left behind by a failed ingest.
+    leaked = write_run(warehouse.parent / "runs", "20261124T060000Z", "court_dishonest", {"k1": LEAK},
+                       record_type="court_dishonest")
+    code, _, error = invoke(warehouse, "load", str(leaked), "--as-of", AS_OF.isoformat())
+    assert code != 0 and "no_personal_id_numbers_in_marts" in str(error)
+    code, output, _ = invoke(warehouse, "sql", "--live", "--json", "select count(*) AS n from raw.records")
+    assert json.loads(output) == {"n": 2}  # nothing of the folder was kept
+    code, output, _ = invoke(warehouse, "doctor")
+    assert code == 0 and "unloaded runs" in output  # the folder is waiting, data tests still pass
+    load_without_tests(warehouse, leaked)  # what `load` used to do: now every later build fails …
+    assert invoke(warehouse, "doctor")[0] == 1  # … and the doctor says so
+    failing = [f for f in doctor(warehouse) if f.check == "data tests"]
+    assert failing[0].level == "error" and "no_personal_id_numbers_in_marts (" in failing[0].message
+
+
+def _suggested_commands(texts: list[str]) -> list[str]:
+    samples = {"<folder>": "data/runs/x", "<name>": "miit_licences", "<source>": "miit_licences",
+               "<backup>": "b.duckdb", "…": "select 1"}
+    found = []
+    for text in texts:
+        for command in re.findall(r"`(creditwatch [^`]+)`", text):
+            for placeholder, sample in samples.items():
+                command = command.replace(placeholder, sample)
+            found.append(command)
+    return found
+
+
+def _parse(argv: list[str]) -> None:
+    """Parse `argv` through the CLI's click commands (typer) without running anything; raise on a bad one."""
+    command = typer.main.get_command(app)  # typer's own click: its classes are not the click package's
+    ctx = command.make_context("creditwatch", argv)
+    while hasattr(command, "resolve_command"):  # a group: parse on into the subcommand
+        rest = [*(getattr(ctx, "_protected_args", None) or getattr(ctx, "protected_args", [])), *ctx.args]
+        name, command, rest = command.resolve_command(ctx, rest)
+        ctx = command.make_context(name, rest, parent=ctx)
+
+
+def test_every_command_the_doctor_and_errors_suggest_parses(warehouse: Path) -> None:
+    from flows.stages import doctor
+    from spiders.captcha import BROWSER_COMMAND
+
+    root = Path(__file__).parents[1]
+    # Where fixes and error messages are written (docstrings elsewhere mention commands, not full calls).
+    texts = [(root / f).read_text("utf-8").replace('\\"', '"') for f in (
+        "warehouse/maintenance.py", "warehouse/db.py", "warehouse/snapshot.py", "flows/stages.py", "flows/alerts.py")]
+    texts += [f.fix for f in doctor(warehouse)] + [f"`{BROWSER_COMMAND.format(source='miit_licences')}`"]
+    commands = _suggested_commands(texts)
+    assert "creditwatch load data/runs/x" in commands and "creditwatch crawl miit_licences" in commands
+    for command in commands:
+        _parse(shlex.split(command)[1:])
+    for wrong in ("creditwatch load --run data/runs/x", "creditwatch crawl --source miit_licences",
+                  "creditwatch nosuchcommand", "creditwatch alerts list --nosuchoption"):  # the parser does refuse
+        with pytest.raises(Exception, match="No such") as refused:
+            _parse(shlex.split(wrong)[1:])
+        assert type(refused.value).__name__ in ("NoSuchOption", "UsageError")

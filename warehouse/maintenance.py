@@ -20,6 +20,7 @@ import getpass
 import json
 import os
 import shutil
+import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -110,8 +111,11 @@ def runs_dir(warehouse: str | os.PathLike[str] | None = None) -> Path:
     return warehouse_path(warehouse).resolve().parent / "runs"
 
 
-def doctor(warehouse: str | os.PathLike[str] | None = None) -> list[Finding]:
-    """Check the warehouse without changing it; every finding that is not ok says what to do."""
+def doctor(warehouse: str | os.PathLike[str] | None = None,
+           trial_build: Callable[[duckdb.DuckDBPyConnection], dict[str, int]] | None = None) -> list[Finding]:
+    """Check the warehouse without changing it; every finding that is not ok says what to do.
+    With `trial_build` (flows passes the models' build: imports go forward), the models are rebuilt on a
+    throwaway copy of the snapshot and failing data tests are reported: what the next run would hit."""
     path = warehouse_path(warehouse)
     if not path.exists():
         return [Finding("error", "warehouse", f"no warehouse at {path}", "run `creditwatch run` first")]
@@ -119,7 +123,7 @@ def doctor(warehouse: str | os.PathLike[str] | None = None) -> list[Finding]:
     try:
         con = connect(path, read_only=True)
     except WarehouseError as error:
-        return [*findings, Finding("error", "warehouse", str(error), "see the message; `creditwatch restore` "
+        return [*findings, Finding("error", "warehouse", str(error), "see the message; `creditwatch restore <backup>` "
                                    "replaces a broken file with a backup")]
     try:
         findings += [_schema_finding(con), *_duplicate_findings(con), _orphan_link_finding(con)]
@@ -127,7 +131,35 @@ def doctor(warehouse: str | os.PathLike[str] | None = None) -> list[Finding]:
         findings += [_incomplete_source_finding(con), _quarantine_growth_finding(con)]
     finally:
         con.close()
+    if trial_build is not None:
+        findings.append(_data_test_finding(warehouse, trial_build))
     return findings
+
+
+def _data_test_finding(warehouse: str | os.PathLike[str] | None,
+                       trial_build: Callable[[duckdb.DuckDBPyConnection], dict[str, int]]) -> Finding:
+    """Rebuild the models on a copy of what readers see (the snapshot, else the file) and run the data tests."""
+    source = snapshot_path(warehouse) if snapshot_path(warehouse).exists() else warehouse_path(warehouse)
+    with tempfile.TemporaryDirectory(prefix="creditwatch-doctor-") as scratch:
+        copy = Path(scratch) / "trial.duckdb"
+        shutil.copyfile(source, copy)
+        os.chmod(copy, 0o600)
+        try:
+            con = connect(copy)
+            try:
+                failures = trial_build(con)
+            finally:
+                con.close()
+        except Exception as error:  # noqa: BLE001 — any failure of the trial is the finding
+            return Finding("error", "data tests", f"the models do not build: {str(error).splitlines()[0]}",
+                           "read the message; `creditwatch transform` shows the same error")
+    if failures:
+        listed = "; ".join(f"{name} ({n} rows)" for name, n in failures.items())
+        return Finding("error", "data tests", f"the next build fails its data tests: {listed}; every run will "
+                       "fail until this is fixed", "see the rows with the query in transforms/data_tests/<name>.sql "
+                       "(`creditwatch sql --live \"…\"`); restore the backup from before the run that brought them "
+                       "(`creditwatch restore <backup>`), or fix the data and run `creditwatch transform`")
+    return Finding("ok", "data tests", "a trial rebuild passes every data test")
 
 
 def _schema_finding(con: duckdb.DuckDBPyConnection) -> Finding:
@@ -216,7 +248,8 @@ def _run_folder_findings(con: duckdb.DuckDBPyConnection, runs: Path) -> list[Fin
     if unloaded:
         out.append(Finding("warn", "unloaded runs", f"{len(unloaded)} run folders under {runs} were crawled but "
                            f"never loaded: {', '.join(unloaded[:5])}",
-                           "load each with `creditwatch load --run <folder>`, or delete a folder you do not want"))
+                           "load each with `creditwatch load <folder>` (it runs the data tests, as a run does), or "
+                           "delete a folder you do not want"))
     else:
         out.append(Finding("ok", "unloaded runs", "every run folder is loaded"))
     if gone:
@@ -236,7 +269,7 @@ def _incomplete_source_finding(con: duckdb.DuckDBPyConnection) -> Finding:
         return Finding("ok", "incomplete crawls", "the last crawl of every source was complete")
     listed = "; ".join(f"{s} (run {r}: {', '.join(why) or 'no reason given'})" for s, r, why in rows)
     return Finding("warn", "incomplete crawls", f"last crawl incomplete for {listed}; removals are not detected "
-                   "for these sources until a complete crawl", "recrawl them: `creditwatch crawl --source <name>`")
+                   "for these sources until a complete crawl", "recrawl them: `creditwatch crawl <name>`")
 
 
 def _quarantine_growth_finding(con: duckdb.DuckDBPyConnection) -> Finding:

@@ -83,7 +83,7 @@ def snapshot_info(warehouse: str | os.PathLike[str] | None = None) -> dict[str, 
     return out
 
 
-# DuckDB's own guards for SQL a person types (`creditwatch sql`): no file or network access beyond the
+# DuckDB's own guards for SQL a person types (creditwatch sql): no file or network access beyond the
 # database file opened (no COPY TO, read_csv, ATTACH, INSTALL), no extension loaded on demand, and no
 # SET that could lift any of this. The file itself is opened read-only.
 ANALYST_GUARDS: dict[str, Any] = {
