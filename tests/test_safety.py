@@ -286,3 +286,91 @@ def test_every_command_the_doctor_and_errors_suggest_parses(warehouse: Path) -> 
         with pytest.raises(Exception, match="No such") as refused:
             _parse(shlex.split(wrong)[1:])
         assert type(refused.value).__name__ in ("NoSuchOption", "UsageError")
+
+
+# -------------------------------------------------------------------------------------------- 5. purge
+
+RAW_ID = "110101198001010010"
+
+
+def _court(name: str, id_number: str | None = None) -> dict:
+    return {"case_code": f"(2024)京01执{len(name)}号", "subject_name": name, "subject_id_number": id_number,
+            "court": "北京市第一中级人民法院", "published_on": "2024-06-01"}
+
+
+def _stall_penalty() -> dict:  # a 个体工商户's penalty decided in 2019: shown 3 years, expired long ago
+    return {"decision_no": "京海市监罚〔2019〕77号", "subject_name": "王五烧烤店", "subject_uscc": "92110108MA01ABCD1X",
+            "decided_on": "2019-01-10", "authority": "北京市海淀区市场监督管理局", "penalty_kinds_text": "罚款",
+            "fine_yuan": "5000", "content": "罚款5000元"}
+
+
+def _evidence(folder: Path, source: str, pages: dict[str, bytes]) -> None:
+    import gzip
+
+    root = folder / "evidence"
+    lines = []
+    for name, body in pages.items():
+        digest = hashlib.sha256(body).hexdigest()
+        (root / digest[:2]).mkdir(parents=True, exist_ok=True)
+        (root / digest[:2] / f"{digest}.gz").write_bytes(gzip.compress(body, mtime=0))
+        lines.append(json.dumps({"url": f"http://replica/{name}", "sha256": digest}))
+    (root / f"{source}.index.jsonl").write_text("\n".join(lines) + "\n", "utf-8")
+
+
+def _scan(roots: list[Path], needles: list[str]) -> dict[str, list[str]]:
+    """Every needle found in the bytes of any file under `roots` (gzip pages and parquet rows read too)."""
+    import gzip
+
+    found: dict[str, list[str]] = {}
+    for root in roots:
+        for path in [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file()):
+            data = path.read_bytes()
+            if path.suffix == ".gz":
+                data += gzip.decompress(data)
+            if path.suffix == ".parquet":
+                data += json.dumps(pq.read_table(path).to_pylist(), ensure_ascii=False, default=str).encode()
+            for needle in needles:
+                if needle.encode() in data:
+                    found.setdefault(needle, []).append(str(path))
+    return found
+
+
+def test_purge_leaves_no_purged_name_or_id_in_any_byte(tmp_path: Path) -> None:
+    from flows.stages import export, purge
+
+    warehouse = tmp_path / "data" / "creditwatch.duckdb"
+    runs = warehouse.parent / "runs"
+    old = "2025-01-01T06:00:00+00:00"
+    r1 = write_run(runs, "r1", "court_dishonest", {"p1": _court("李四", "1101**********1234"),
+                                                  "p2": _court("孙八", "4401**********9012")},
+                   finished_at=old, record_type="court_dishonest")
+    write_run(runs, "r1", "miit_licences", {"L1": licence_fields(1)}, finished_at=old)
+    load_and_build(warehouse, r1, as_of=AS_OF)
+    # r2 (complete, March): 李四 is no longer shown, 孙八 still is. r3 (November, kept): 孙八 still shown;
+    # 王五烧烤店's 2019 penalty is shown but its display period ran out in 2020 (expired by rule).
+    r2 = write_run(runs, "r2", "court_dishonest", {"p2": _court("孙八", "4401**********9012")},
+                   finished_at="2026-03-01T06:00:00+00:00", record_type="court_dishonest")
+    load_and_build(warehouse, r2, as_of=AS_OF)
+    recent = "2026-11-01T06:00:00+00:00"
+    r3 = write_run(runs, "r3", "court_dishonest", {"p2": _court("孙八", "4401**********9012")}, finished_at=recent,
+                   record_type="court_dishonest")
+    write_run(runs, "r3", "creditchina_penalties", {"京海市监罚〔2019〕77号": _stall_penalty()}, finished_at=recent,
+              record_type="penalty")
+    _evidence(r3, "creditchina_penalties", {"stall": f"<td>王五烧烤店</td><td>{RAW_ID}</td>".encode(),
+                                            "other": "<td>测试1科技有限公司</td>".encode()})
+    load_and_build(warehouse, r3, as_of=AS_OF)
+    export(warehouse, tmp_path / "exports")
+    roots = [warehouse, snapshot_path(warehouse), runs, tmp_path / "exports"]
+    purged = ["李四", "王五烧烤店", RAW_ID]
+    before = _scan(roots, purged)
+    assert {"李四", "王五烧烤店", RAW_ID} <= set(before)  # the scan does see them before
+    assert any(p.startswith(str(warehouse)) for p in before["王五烧烤店"])
+
+    report = purge(warehouse, as_of=AS_OF, retention_days=180, dry_run=False)
+    assert len(report.record_ids) == 2 and report.run_folders == ["r1", "r2"]
+    assert _scan(roots, purged) == {}
+    # What was not purged is all still there: the person still shown, the company, the other evidence page.
+    assert set(_scan(roots, ["孙八", "测试1科技有限公司"])) == {"孙八", "测试1科技有限公司"}
+    code, output, _ = invoke(warehouse, "sql", "--json", "select count(*) AS n from raw.records")
+    assert code == 0 and json.loads(output) == {"n": 2}
+    assert invoke(warehouse, "doctor")[0] == 0

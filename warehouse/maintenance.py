@@ -318,14 +318,18 @@ def purge(warehouse: str | os.PathLike[str] | None = None, *, as_of: date, reten
           rebuild: Callable[[duckdb.DuckDBPyConnection, date], object] | None = None) -> PurgeReport:
     """Delete personal data kept longer than `retention_days` (PIPL 个人信息保护法: keep no longer than needed):
 
-    - records naming an individual whose display ended (removed_at) before as_of − retention_days, from
-      raw.records, raw.record_versions and raw.quarantine;
-    - run folders (records and the raw evidence archive) whose crawl finished before that day.
+    - records naming an individual whose display ended before as_of − retention_days — the registry
+      stopped showing it (removed_at), or its display period ran out by rule (core.removal_status
+      display_until, status `expired`) — from raw.records, raw.record_versions, raw.quarantine, and the
+      ops rows that name them (compliance facts, link judgements, alert outbox);
+    - run folders (records and the raw evidence archive) whose crawl finished before that day; in the run
+      folders kept, those records' parquet rows and every evidence page that shows them.
 
     dry_run opens the warehouse read-only and changes nothing; the report lists exactly what would go.
     A real purge deletes in one transaction, rebuilds the models with `rebuild` (core tables copy subject
-    names; flows.stages.purge passes the build), writes an ops.audit row, then deletes the folders and
-    republishes the snapshot.
+    names; flows.stages.purge passes the build), writes an ops.audit row, then REWRITES the warehouse file
+    (every table copied into a fresh file, swapped in with os.replace) so deleted rows are gone from the
+    disk too — DuckDB keeps freed blocks — then cleans the run folders and republishes the snapshot.
     Raises ValueError for a negative retention, WarehouseError when the warehouse is missing or busy."""
     if retention_days < 0:
         raise ValueError(f"retention_days must be 0 or more, got {retention_days}")
@@ -342,27 +346,120 @@ def purge(warehouse: str | os.PathLike[str] | None = None, *, as_of: date, reten
             report.record_ids = [r for (r,) in con.execute("SELECT record_id FROM purge_ids ORDER BY 1").fetchall()]
             report.versions = _count_in(con, "raw.record_versions")
             report.quarantine_rows = _count_in(con, "raw.quarantine")
+            traces = _traces(con)
             if not dry_run:
-                for table in ("raw.quarantine", "raw.record_versions", "raw.records"):
-                    con.execute(f"DELETE FROM {table} WHERE record_id IN (SELECT record_id FROM purge_ids)")
+                for table in ("raw.quarantine", "raw.record_versions", "raw.records", "ops.compliance_facts",
+                              "ops.link_judgements"):
+                    if _table_exists(con, table):
+                        con.execute(f"DELETE FROM {table} WHERE record_id IN (SELECT record_id FROM purge_ids)")
+                if _table_exists(con, "ops.alert_outbox"):
+                    con.execute("DELETE FROM ops.alert_outbox o WHERE EXISTS (SELECT 1 FROM purge_ids p "
+                                "WHERE contains(o.payload::VARCHAR, p.record_id))")
                 if rebuild is not None:  # the models (flows passes transforms' build: imports go forward)
                     rebuild(con, as_of)
                 details = asdict(report)
                 details["records"] = len(details.pop("record_ids"))  # counts; the ids are in the report
                 audit(con, "purge", details)
+        if not dry_run:
+            rewrite_file(con, warehouse_path(warehouse))
     finally:
         con.close()
     if not dry_run:
         for folder in folders:
             shutil.rmtree(folder)
+        if report.record_ids and runs.is_dir():
+            for folder in sorted(p for p in runs.glob("*/") if p.is_dir()):
+                purge_run_folder(folder, set(report.record_ids), traces)
         publish_snapshot(warehouse)
     return report
 
 
 def _select_personal_records(con: duckdb.DuckDBPyConnection, cutoff: date) -> None:
+    # Display ended when the registry dropped the record, or when its display period ran out by rule
+    # (公示期满: core.removal_status, built by the last run; absent before the first build).
+    expired = ("OR record_id IN (SELECT record_id FROM core.removal_status WHERE status = 'expired' "
+               "AND display_until < ?::DATE)") if _table_exists(con, "core.removal_status") else ""
+    params = [cutoff, cutoff] if expired else [cutoff]
     con.execute(f"""CREATE OR REPLACE TEMP TABLE purge_ids AS
                     SELECT record_id FROM raw.records
-                    WHERE removed_at IS NOT NULL AND removed_at < ?::DATE AND {PERSONAL_RECORD_SQL}""", [cutoff])
+                    WHERE ((removed_at IS NOT NULL AND removed_at < ?::DATE) {expired}) AND {PERSONAL_RECORD_SQL}""",
+                params)
+
+
+def _traces(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """What shows a purged person in an evidence page: their names (a Chinese name can be 2 characters) and
+    the records' registry keys (6+ characters: a short key would match unrelated pages)."""
+    rows = con.execute("""
+        SELECT fields_json ->> 'subject_name', fields_json ->> 'legal_rep', natural_key
+        FROM raw.records WHERE record_id IN (SELECT record_id FROM purge_ids)""").fetchall()
+    names = {v.strip() for name, rep, _ in rows for v in (name, rep) if v and len(v.strip()) >= 2}
+    keys = {k.strip() for _, _, k in rows if k and len(k.strip()) >= 6}
+    return sorted(names | keys)
+
+
+def rewrite_file(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Copy every schema, table, view and sequence of the open warehouse `con` into a fresh file and swap it
+    in (os.replace) while `con` keeps the write lock: the new file holds no freed block of deleted rows.
+    The copy is checked to open before the swap; on any error the old file stays."""
+    fresh = path.with_name(path.name + ".rewrite-tmp")
+    fresh.unlink(missing_ok=True)
+    quoted = str(fresh).replace("'", "''")
+    con.execute("CHECKPOINT")
+    try:
+        con.execute(f"ATTACH '{quoted}' AS rewritten")
+        try:
+            con.execute(f'COPY FROM DATABASE "{con.execute("SELECT current_database()").fetchone()[0]}" '
+                        "TO rewritten")
+        finally:
+            con.execute("DETACH rewritten")
+        _validate(fresh)
+        os.chmod(fresh, 0o600)
+        os.replace(fresh, path)
+    finally:
+        fresh.unlink(missing_ok=True)
+        fresh.with_name(fresh.name + ".wal").unlink(missing_ok=True)
+
+
+def purge_run_folder(folder: Path, record_ids: set[str], traces: list[str]) -> None:
+    """Remove purged records from a kept run folder: their rows in every parquet file (rewritten whole,
+    atomically), and every evidence page showing one of `traces` (the page and its index lines)."""
+    import gzip
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    for parquet in sorted(folder.glob("*.parquet")):
+        table = pq.read_table(parquet)
+        if "record_id" not in table.column_names:
+            continue
+        keep = pc.invert(pc.is_in(table["record_id"], value_set=pa.array(sorted(record_ids), type=pa.string())))
+        if pc.all(keep).as_py() is not False:
+            continue  # nothing of theirs here
+        tmp = parquet.with_name(parquet.name + ".purge-tmp")
+        pq.write_table(table.filter(keep), tmp)
+        os.replace(tmp, parquet)
+    evidence = folder / "evidence"
+    if not evidence.is_dir() or not traces:
+        return
+    needles = [t.encode("utf-8") for t in traces]
+    gone: set[str] = set()
+    for page in sorted(evidence.glob("*/*.gz")):
+        try:
+            body = gzip.decompress(page.read_bytes())
+        except (OSError, EOFError):
+            body = page.read_bytes()
+        if any(n in body for n in needles):
+            page.unlink()
+            gone.add(page.name.removesuffix(".gz"))
+    for index in sorted(evidence.glob("*.index.jsonl")):
+        lines = index.read_text("utf-8").splitlines()
+        kept = [line for line in lines if not (gone and any(g in line for g in gone))
+                and not any(t in line for t in traces)]
+        if len(kept) != len(lines):
+            tmp = index.with_name(index.name + ".purge-tmp")
+            tmp.write_text("".join(line + "\n" for line in kept), "utf-8")
+            os.replace(tmp, index)
 
 
 def _count_in(con: duckdb.DuckDBPyConnection, table: str) -> int:
