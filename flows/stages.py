@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import asdict
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -254,7 +256,9 @@ def export(
     watchlist: Path | None = None,
 ) -> dict[str, Any]:
     """Write the week's export into out_root/<ISO week>/ from the published snapshot (what readers see):
-    the XLSX workbook, every table as CSV and Parquet, and the HTML monitoring report. Logged in ops.audit."""
+    the XLSX workbook, every table as CSV and Parquet, and the HTML monitoring report. Logged in ops.audit.
+    Everything is written into a temporary folder beside the target and renamed into place when complete:
+    a failure leaves the previous export of that week as it was."""
     from transforms.export import _as_of, export_week, iso_week
     from transforms.report import write_report
     from warehouse.maintenance import audit
@@ -263,11 +267,15 @@ def export(
     try:
         week = week or iso_week(_as_of(con))
         out_dir = Path(out_root) / week
-        result = export_week(con, out_dir, week, lang=lang, watchlist=watchlist)
-        report = write_report(con, out_dir / f"creditwatch-{week}.html", week, lang=lang)
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=f".{week}.", suffix=".tmp", dir=out_dir.parent) as scratch:
+            building = Path(scratch) / week
+            result = export_week(con, building, week, lang=lang, watchlist=watchlist)
+            report = write_report(con, building / f"creditwatch-{week}.html", week, lang=lang)
+            _swap_folder(building, out_dir)
     finally:
         con.close()
-    files = [str(p) for p in [*result.files, report]]
+    files = [str(out_dir / Path(p).name) for p in [*result.files, report]]
     unmatched = [f"line {e.line}: {e.name or ''} {e.uscc or ''}".strip() for e in result.unmatched]
     con = connect(warehouse)
     try:
@@ -299,6 +307,23 @@ def top_risks(warehouse: str | os.PathLike[str] | None, limit: int = 20) -> list
         return [dict(zip(relation.columns, row, strict=True)) for row in relation.fetchall()]
     finally:
         con.close()
+
+
+def _swap_folder(new: Path, target: Path) -> None:
+    """Put the complete folder `new` at `target` (same file system): the old one is renamed aside first and
+    deleted only once the new one is in place; if the rename fails, the old one is put back."""
+    aside = None
+    if target.exists():
+        aside = target.with_name(f".{target.name}.old-{secrets.token_hex(4)}")
+        os.replace(target, aside)
+    try:
+        os.replace(new, target)
+    except BaseException:
+        if aside is not None:
+            os.replace(aside, target)
+        raise
+    if aside is not None:
+        shutil.rmtree(aside, ignore_errors=True)
 
 
 def latest_run_dir(warehouse: str | os.PathLike[str] | None) -> Path:

@@ -374,3 +374,33 @@ def test_purge_leaves_no_purged_name_or_id_in_any_byte(tmp_path: Path) -> None:
     code, output, _ = invoke(warehouse, "sql", "--json", "select count(*) AS n from raw.records")
     assert code == 0 and json.loads(output) == {"n": 2}
     assert invoke(warehouse, "doctor")[0] == 0
+
+
+# ------------------------------------------------------------------------------------------- 6. export
+
+
+def _tree(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): digest(p) for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_a_failed_export_leaves_the_previous_one_as_it_was(warehouse: Path, tmp_path: Path, monkeypatch) -> None:
+    import transforms.report
+    from flows.stages import export
+
+    out = tmp_path / "exports"
+    first = export(warehouse, out, week="2026-W47")
+    before = _tree(out)
+    assert len(before) == len(first["files"]) and all(Path(f).exists() for f in first["files"])
+
+    def half_written(con, path, *args, **kwargs):  # the workbook and CSVs are written, then the report dies
+        path.write_text("<html>half", "utf-8")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(transforms.report, "write_report", half_written)
+    with pytest.raises(OSError, match="disk full"):
+        export(warehouse, out, week="2026-W47", lang="en")
+    assert _tree(out) == before and [p.name for p in out.iterdir()] == ["2026-W47"]
+    monkeypatch.undo()
+    second = export(warehouse, out, week="2026-W47", lang="en")
+    assert sorted(second["files"]) == sorted(first["files"]) and _tree(out) != before
+    assert [p.name for p in out.iterdir()] == ["2026-W47"]
