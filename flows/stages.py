@@ -224,8 +224,14 @@ def ingest(
         can = [name for name, s in sources().items() if FORMAT in s.files]
         raise IngestError(f"source {source!r} cannot be fed from a 双公示 penalty file; use one of {', '.join(can)}")
     run_dir = data_dir(warehouse) / "runs" / new_run_id()
-    manifest = ingest_file(source, path, run_dir, item_fields(source), declared.files[FORMAT])
-    return {"manifest": manifest, **load_and_build(warehouse, run_dir, as_of=as_of)}
+    try:
+        manifest = ingest_file(source, path, run_dir, item_fields(source), declared.files[FORMAT])
+        return {"manifest": manifest, **load_and_build(warehouse, run_dir, as_of=as_of)}
+    except BaseException:
+        # Nothing of a failed ingest stays behind: no half-written folder, and no unloaded run for the
+        # doctor to suggest loading (the file itself is still there to fix and feed again).
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise
 
 
 def judge_link(

@@ -11,7 +11,9 @@ as CSV (UTF-8 with or without BOM, or GB18030) or XLSX (first sheet).
 
 from __future__ import annotations
 
+import codecs
 import csv
+import itertools
 import unicodedata
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -53,6 +55,7 @@ PENALTY_HEADERS = {
 REQUIRED_HEADERS = ("行政相对人名称", "行政处罚决定书文号", "处罚决定日期", "处罚机关")
 # The file format this module reads, as a source.yml names it under `files:` (format → item type).
 FORMAT = "shuanggongshi_penalties"
+_CHUNK = 1 << 20
 
 
 class IngestError(ValueError):
@@ -63,8 +66,23 @@ def _header(text: object) -> str:
     return unicodedata.normalize("NFKC", str(text or "")).replace(" ", "").strip()
 
 
+def detect_encoding(path: Path) -> str:
+    """'utf-8-sig' when the whole file decodes as UTF-8, else 'gb18030' (which decodes any bytes); one
+    streaming pass, so a file of any size is checked without being held in memory."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as handle:
+        try:
+            while chunk := handle.read(_CHUNK):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "gb18030"
+    return "utf-8-sig"
+
+
 def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, {header: value}) for every data row; headers NFKC-normalised (（万元） → (万元))."""
+    """(line number, {header: value}) for every data row, streamed; headers NFKC-normalised (（万元） → (万元)).
+    A CSV cell may hold a quoted line break (kept); the line number is the row's first line."""
     if path.suffix.lower() == ".xlsx":
         from openpyxl import load_workbook
 
@@ -78,62 +96,66 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             if any(v not in (None, "") for v in values):
                 yield number, dict(zip(headers, values, strict=False))
         return
-    raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover — gb18030 decodes any byte string
-        raise IngestError(f"{path}: neither UTF-8 nor GB18030")
-    reader = csv.reader(text.splitlines())
-    headers = [_header(h) for h in next(reader, [])]
-    for number, values in enumerate(reader, start=2):
-        if any(v.strip() for v in values):
-            if len(values) != len(headers):
-                raise IngestError(f"{path}:{number}: {len(values)} cells, the header has {len(headers)}")
-            yield number, dict(zip(headers, values, strict=True))
+    with path.open(encoding=detect_encoding(path), newline="") as handle:
+        reader = csv.reader(handle)
+        headers = [_header(h) for h in next(reader, [])]
+        number = reader.line_num + 1
+        for values in reader:
+            if any(v.strip() for v in values):
+                if len(values) != len(headers):
+                    raise IngestError(f"{path}:{number}: {len(values)} cells, the header has {len(headers)}")
+                yield number, dict(zip(headers, values, strict=True))
+            number = reader.line_num + 1
 
 
 def ingest_file(source: str, path: Path, run_dir: Path, schemas: dict[str, dict[str, Field]],
                 record_type: str = "penalty") -> dict[str, Any]:
     """Write `path` into `run_dir` as if `source` had been crawled, as items of `record_type` typed by
     `schemas` (the source's fields.py); returns the manifest. The caller checks that the source declares
-    this file format (source.yml `files:`)."""
+    this file format (source.yml `files:`). The file is streamed (rows are written in batches), so memory
+    does not grow with its size. Raises IngestError — and writes nothing — for a missing, empty or
+    malformed file."""
     if record_type not in schemas:
         raise IngestError(f"source {source!r} has no item type {record_type!r} to read a penalty file into")
     if not path.is_file():
         raise IngestError(f"no file {path}")
     started = datetime.now(UTC)
-    rows = list(read_rows(path))
-    headers = set(rows[0][1]) if rows else set()
-    missing = [h for h in REQUIRED_HEADERS if h not in headers] if rows else []
+    rows = read_rows(path)
+    first = next(rows, None)
+    if first is None:
+        raise IngestError(f"{path}: no data rows (an empty file is not a complete crawl with 0 records); "
+                          "nothing was loaded")
+    missing = [h for h in REQUIRED_HEADERS if h not in first[1]]
     if missing:
         raise IngestError(f"{path}: missing template column(s) {', '.join(missing)} (the 双公示 行政处罚 headers)")
     folder = RunFolder(run_dir)
     writer, normalise, dedupe = RunWriter(folder, source), NormalisePipeline(schemas), DedupePipeline()
-    duplicates = 0
-    for number, row in rows:
-        raw = {k: v for k, v in row.items() if k}
-        fields = {field: row.get(header) for header, field in PENALTY_HEADERS.items()}
-        key = str(row.get("行政处罚决定书文号") or "").strip()
-        item = RecordItem(source, record_type, key, f"{path.resolve().as_uri()}#L{number}", raw, fields)
-        item = normalise.process_item(item)
-        try:
-            dedupe.process_item(item)
-        except Exception:  # noqa: BLE001 — DropItem: the same decision twice in one file
-            duplicates += 1
-            continue
-        writer.add(item)
-    writer.write()
+    duplicates = total = 0
+    try:
+        for number, row in itertools.chain([first], rows):
+            total += 1
+            raw = {k: v for k, v in row.items() if k}
+            fields = {field: row.get(header) for header, field in PENALTY_HEADERS.items()}
+            key = str(row.get("行政处罚决定书文号") or "").strip()
+            item = RecordItem(source, record_type, key, f"{path.resolve().as_uri()}#L{number}", raw, fields)
+            item = normalise.process_item(item)
+            try:
+                dedupe.process_item(item)
+            except Exception:  # noqa: BLE001 — DropItem: the same decision twice in one file
+                duplicates += 1
+                continue
+            writer.add(item)
+        writer.write()
+    except BaseException:
+        writer.abandon()
+        raise
     manifest = {
         "run_id": folder.run_id, "source": source, "record_types": [record_type],
         "base_url": path.resolve().as_uri(), "started_at": started.isoformat(timespec="seconds"),
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"), "finish_reason": "finished",
-        "pages_fetched": 1, "pages_failed": 0, "retries": 0, "items": len(writer.rows),
-        "quarantined": len({q["natural_key"] for q in writer.quarantined}), "duplicates_dropped": duplicates,
-        "expected_rows": len(rows), "complete": True, "incomplete_reasons": [], "infer_removals": False,
+        "pages_fetched": 1, "pages_failed": 0, "retries": 0, "items": writer.items,
+        "quarantined": writer.quarantined_items, "duplicates_dropped": duplicates,
+        "expected_rows": total, "complete": True, "incomplete_reasons": [], "infer_removals": False,
     }
     write_manifest(folder, manifest)
     return manifest

@@ -96,13 +96,20 @@ def write_atomically(path: Path, write: Any) -> None:
 
 
 class RunWriter:
-    """Collects clean and quarantined rows for one source and writes them into the run folder."""
+    """Collects clean and quarantined rows for one source and writes them into the run folder, streaming:
+    every BATCH_ROWS rows go to a temporary parquet file, renamed into place by write(). `rows` and
+    `quarantined` hold only the batch not flushed yet; `items` and `quarantined_items` count everything."""
 
-    def __init__(self, folder: RunFolder, source: str) -> None:
+    BATCH_ROWS = 20_000
+
+    def __init__(self, folder: RunFolder, source: str, batch_rows: int | None = None) -> None:
         self.folder, self.source = folder, source
+        self.batch_rows = batch_rows or self.BATCH_ROWS
         self.rows: list[dict[str, Any]] = []
         self.quarantined: list[dict[str, Any]] = []
+        self.items = self.quarantined_items = 0
         self._secret: bytes | None = None
+        self._writers: dict[str, pq.ParquetWriter] = {}
 
     def secret(self) -> bytes:
         if self._secret is None:
@@ -121,17 +128,46 @@ class RunWriter:
         if item.problems:
             for problem in item.problems:
                 self.quarantined.append({**base, **problem, "raw_json": raw_json})
+            self.quarantined_items += 1
+            self._flush_if_full()
             return False
         self.rows.append({**base, "content_hash": sha256(raw_json.encode()).hexdigest(),
                           "raw_json": raw_json, "fields_json": to_json(mask_personal_ids_deep(item.fields))})
+        self.items += 1
+        self._flush_if_full()
         return True
 
-    def write(self) -> None:
+    def _targets(self) -> dict[str, tuple[Path, pa.Schema, list[dict[str, Any]]]]:
+        return {"records": (self.folder.records(self.source), RECORD_SCHEMA, self.rows),
+                "quarantine": (self.folder.quarantine(self.source), QUARANTINE_SCHEMA, self.quarantined)}
+
+    def _flush_if_full(self) -> None:
+        if len(self.rows) + len(self.quarantined) >= self.batch_rows:
+            self._flush()
+
+    def _flush(self) -> None:
         self.folder.path.mkdir(parents=True, exist_ok=True)
-        table = pa.Table.from_pylist(self.rows, schema=RECORD_SCHEMA)
-        write_atomically(self.folder.records(self.source), lambda p: pq.write_table(table, p))
-        qtable = pa.Table.from_pylist(self.quarantined, schema=QUARANTINE_SCHEMA)
-        write_atomically(self.folder.quarantine(self.source), lambda p: pq.write_table(qtable, p))
+        for name, (path, schema, rows) in self._targets().items():
+            if name not in self._writers:
+                self._writers[name] = pq.ParquetWriter(path.with_name(path.name + ".tmp"), schema)
+            if rows:
+                self._writers[name].write_table(pa.Table.from_pylist(rows, schema=schema))
+                rows.clear()
+
+    def write(self) -> None:
+        """Flush what is left and put both files in place (each renamed from its temporary file)."""
+        self._flush()
+        for name, (path, _, _) in self._targets().items():
+            self._writers.pop(name).close()
+            os.replace(path.with_name(path.name + ".tmp"), path)
+
+    def abandon(self) -> None:
+        """Close and delete the temporary files (a failed ingest leaves nothing half-written)."""
+        for name, (path, _, _) in self._targets().items():
+            writer = self._writers.pop(name, None)
+            if writer is not None:
+                writer.close()
+            path.with_name(path.name + ".tmp").unlink(missing_ok=True)
 
 
 def write_manifest(folder: RunFolder, manifest: dict[str, Any]) -> None:
