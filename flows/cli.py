@@ -17,6 +17,7 @@ from rich.table import Table
 
 from flows import alerts, stages
 from spiders.source import sources
+from transforms.reporting import LICENCE_WINDOW_DAYS
 
 app = typer.Typer(
     add_completion=False,
@@ -114,8 +115,8 @@ def _print_summary(result: dict[str, Any], replica: bool) -> None:
     links = summary.get("links_by_status", {})
     console.print("Links by status: " + (", ".join(f"{k} {v}" for k, v in links.items()) or "no records to link yet"))
     console.print(
-        f"Operators: {summary.get('operators', 0)}; licences expiring within 180 days: "
-        f"{summary.get('licences_expiring_180d', 0)}"
+        f"Operators: {summary.get('operators', 0)}; licences expiring within {LICENCE_WINDOW_DAYS} days: "
+        f"{summary.get('licences_expiring_in_window', 0)}"
     )
     console.print(
         f"Open records on licensed operators: {summary.get('open_records', 0)}; operators on a "

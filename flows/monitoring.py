@@ -15,7 +15,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from flows import alerts, stages
-from transforms.export import iso_week
+from transforms.reporting import iso_week
 
 
 @task(name="crawl", retries=2, retry_delay_seconds=[10, 60], task_run_name="crawl-{source}")

@@ -23,6 +23,7 @@ import duckdb
 
 from pipelines.run_folder import RunFolder, write_manifest
 from transforms.build import BuildResult, DataTestFailure, build
+from transforms.reporting import LICENCE_WINDOW_DAYS, iso_week
 from warehouse.db import connect, pause_point, transaction, warehouse_path
 from warehouse.load import LoadResult, load_run
 from warehouse.maintenance import Finding, PurgeReport
@@ -265,7 +266,7 @@ def export(
     the XLSX workbook, every table as CSV and Parquet, and the HTML monitoring report. Logged in ops.audit.
     Everything is written into a temporary folder beside the target and renamed into place when complete:
     a failure leaves the previous export of that week as it was."""
-    from transforms.export import _as_of, export_week, iso_week
+    from transforms.export import _as_of, export_week, scope_of
     from transforms.report import write_report
     from warehouse.maintenance import audit
 
@@ -273,11 +274,12 @@ def export(
     try:
         week = week or iso_week(_as_of(con))
         out_dir = Path(out_root) / week
+        scope = scope_of(con, watchlist)
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix=f".{week}.", suffix=".tmp", dir=out_dir.parent) as scratch:
             building = Path(scratch) / week
-            result = export_week(con, building, week, lang=lang, watchlist=watchlist)
-            report = write_report(con, building / f"creditwatch-{week}.html", week, lang=lang)
+            result = export_week(con, building, week, lang=lang, scope=scope)
+            report = write_report(con, building / f"creditwatch-{week}.html", week, lang=lang, scope=scope)
             _swap_folder(building, out_dir)
     finally:
         con.close()
@@ -376,8 +378,9 @@ def summary(warehouse: str | os.PathLike[str] | None) -> dict[str, Any]:
             out["removal_candidates"] = rows("SELECT count(*) FROM marts.removal_candidates")[0][0]
         if table_exists("marts.operator_licences"):
             out["operators"] = rows("SELECT count(*) FROM marts.operator_licences")[0][0]
-            out["licences_expiring_180d"] = rows(
-                "SELECT count(*) FROM marts.operator_licences WHERE days_to_expiry BETWEEN 0 AND 180"
+            out["licences_expiring_in_window"] = rows(
+                "SELECT count(*) FROM marts.operator_licences "
+                f"WHERE days_to_expiry BETWEEN 0 AND {int(LICENCE_WINDOW_DAYS)}"
             )[0][0]
         return out
     finally:

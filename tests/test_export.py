@@ -22,12 +22,12 @@ from transforms.export import (
     collect_tables,
     display_frame,
     escape_cell,
-    export_csv,
     export_week,
-    iso_week,
-    parse_week,
     read_watchlist,
+    watchlist_scope,
 )
+from transforms.report import collect_report
+from transforms.reporting import iso_week, parse_week
 from warehouse.db import connect
 from warehouse.facts import import_facts
 from warehouse.load import load_run
@@ -151,17 +151,17 @@ def test_workbook_layout_types_and_highlight(con, tmp_path: Path) -> None:
 
 
 def test_week_sheet_holds_that_weeks_changes(con) -> None:
-    frames, _ = collect_tables(con, WEEK)
+    frames = collect_tables(con, WEEK)
     changes = {(c, r) for c, r in frames["new_this_week"][["change", "reference"]].itertuples(index=False)}
     assert ("new", "京通管罚〔2026〕9号") in changes and ("removed", "京通管罚〔2025〕1号") in changes
-    earlier, _ = collect_tables(con, "2026-W45")
+    earlier = collect_tables(con, "2026-W45")
     assert earlier["new_this_week"].empty
     with pytest.raises(ValueError, match="after the warehouse's as-of date 2026-11-23"):
         collect_tables(con, "2026-W50")
 
 
 def test_sheets_agree_with_the_marts(con) -> None:
-    frames, _ = collect_tables(con, WEEK)
+    frames = collect_tables(con, WEEK)
     for key, mart in (("open_records", "open_records"), ("removal_candidates", "removal_candidates"),
                       ("review_queue", "review_queue")):
         expected = sorted(r for (r,) in con.execute(f"SELECT record_id FROM marts.{mart}").fetchall())
@@ -203,7 +203,7 @@ def test_corrected_dates_and_dimension_one_reach_the_workbook(con, tmp_path: Pat
 
 def test_csv_and_parquet_round_trip(con, tmp_path: Path) -> None:
     export_week(con, tmp_path, WEEK)
-    frames, _ = collect_tables(con, WEEK)
+    frames = collect_tables(con, WEEK)
     for sheet in SHEETS:
         raw = (tmp_path / f"{sheet.key}.csv").read_bytes()
         assert raw.startswith(b"\xef\xbb\xbf"), sheet.key
@@ -235,20 +235,23 @@ def test_english_headers_and_labels(con, tmp_path: Path) -> None:
 def test_watchlist_covers_exactly_its_records_and_names_misses(con, tmp_path: Path) -> None:
     watchlist = tmp_path / "group.csv"
     watchlist.write_text(f"name,uscc\n,{BAD}\n{NAMES[DISHONEST]},\n上海不存在科技有限公司,\n", "utf-8")
-    result = export_week(con, tmp_path / "out", WEEK, watchlist=watchlist)
-    frames, _ = collect_tables(con, WEEK, watchlist)
+    scope = watchlist_scope(con, watchlist)
+    result = export_week(con, tmp_path / "out", WEEK, scope=scope)
+    frames = collect_tables(con, WEEK, scope)
     open_ = frames["open_records"]
     assert set(open_["subject_name"]) == {NAMES[BAD], NAMES[DISHONEST]}
     assert len(open_) == 3
-    assert set(open_["operator_name"]) == {BAD, NAMES[DISHONEST]}  # named as the watchlist names them
+    assert set(open_["operator_name"]) == {NAMES[BAD], NAMES[DISHONEST]}  # the licensed operators it names
     assert frames["licence_risk"]["operator_name"].tolist() == [NAMES[BAD]]
     assert [(e.line, e.name) for e in result.unmatched] == [(4, "上海不存在科技有限公司")]
     summary = (tmp_path / "out" / "summary.csv").read_text("utf-8-sig")
     assert "未匹配条目,line 4: 上海不存在科技有限公司" in summary
     only_history = tmp_path / "history.csv"
     only_history.write_text(f"name,uscc\n{NAMES[HISTORY]},{HISTORY}\n", "utf-8")
-    frames, unmatched = collect_tables(con, WEEK, only_history)
-    assert frames["open_records"].empty and frames["licence_risk"].empty and unmatched == []  # has a licence
+    history_scope = watchlist_scope(con, only_history)
+    frames = collect_tables(con, WEEK, history_scope)
+    assert frames["open_records"].empty and frames["licence_risk"].empty
+    assert history_scope.unmatched == ()  # it holds a licence
     assert frames["new_this_week"]["change"].tolist() == ["removed"]
 
 
@@ -273,10 +276,41 @@ def test_watchlist_not_utf8(tmp_path: Path) -> None:
         read_watchlist(path)
 
 
-def test_export_csv_keeps_the_operator_licence_table(con, tmp_path: Path) -> None:
-    [path] = export_csv(con, tmp_path / "out")
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    assert {r["企业名称"] for r in rows} == set(NAMES.values())
-    [english] = export_csv(con, tmp_path / "en", lang="en")
-    assert english.read_text("utf-8-sig").startswith("Operator id,Company name")
+def sheet_rows(path: Path, title: str) -> int:
+    return openpyxl.load_workbook(path, read_only=True)[title].max_row - 1
+
+
+@pytest.mark.parametrize("watchlist", [None, f"name,uscc\n,{BAD}\n{NAMES[HISTORY]},\n"])
+def test_workbook_report_and_marts_count_the_same(con, tmp_path: Path, watchlist: str | None) -> None:
+    """For one week and one scope, the workbook's sheets, the report's headline and the marts agree."""
+    scope = None
+    if watchlist is not None:
+        (tmp_path / "w.csv").write_text(watchlist, "utf-8")
+        scope = watchlist_scope(con, tmp_path / "w.csv")
+        operators = list(scope.operators)
+        assert len(operators) == 2
+    else:
+        operators = [o for (o,) in con.execute("SELECT operator_id FROM core.licensed_operators").fetchall()]
+    result = export_week(con, tmp_path / "out", WEEK, **({"scope": scope} if scope else {}))
+    book = next(p for p in result.files if p.suffix == ".xlsx")
+    report = dict(collect_report(con, WEEK, "zh", **({"scope": scope} if scope else {})).headline)
+
+    def mart(sql: str) -> int:
+        return con.execute(sql, {"ops": operators}).fetchone()[0]
+
+    in_scope = "list_contains($ops, operator_id)"
+    expected = {
+        ("在公示", "在公示记录数"): mart(f"SELECT count(*) FROM marts.open_records WHERE {in_scope}"),
+        ("可申请修复", "可申请修复"): mart(f"SELECT count(*) FROM marts.removal_candidates WHERE {in_scope}"),
+        ("许可证风险", "续期受影响的许可证"): mart(f"SELECT count(*) FROM marts.licence_risk WHERE {in_scope}"),
+        ("本周新增", None): mart("SELECT count(*) FROM marts.weekly_changes WHERE reporting_week = '2026-W47' "
+                                f"AND link_status IN ('linked', 'review') AND {in_scope}"),
+    }
+    for (title, headline), count in expected.items():
+        assert sheet_rows(book, title) == count, title
+        if headline:
+            assert int(report[headline]) == count, headline
+    new = mart("SELECT count(*) FROM marts.weekly_changes WHERE reporting_week = '2026-W47' AND change = 'new' "
+               f"AND link_status IN ('linked', 'review') AND {in_scope}")
+    assert int(report["本周新增"]) == new
+    assert expected[("在公示", "在公示记录数")] > 0

@@ -29,6 +29,7 @@ from pathlib import Path
 import duckdb
 
 from spiders.source import record_types, sources
+from transforms.reporting import set_sql_calendar
 from warehouse.db import pause_point, transaction
 
 ROOT = Path(__file__).parent
@@ -232,7 +233,7 @@ def build(con: duckdb.DuckDBPyConnection, targets: list[str] | None = None, as_o
     order = select(models, targets)
     result = BuildResult()
     with transaction(con):
-        con.execute("SET VARIABLE as_of = ?::DATE", [as_of or date.today()])
+        set_sql_calendar(con, as_of or date.today())
         load_seeds(con)
         for name in order:
             started = time.perf_counter()

@@ -7,17 +7,17 @@ English with lang="en". Text cells that start with = + - @ (or a tab/CR) are pre
 spreadsheet never runs registry text as a formula (formula injection). CSV is UTF-8 with a BOM so Excel
 reads it; Parquet keeps the machine column names and raw values (it is for programs, not Excel).
 
-A watchlist (关注名单: a compliance team's group companies, CSV `name,uscc`) narrows the export to exactly
-the records the linker (transforms.link.link_records) attaches to its entries, and names the entries that
-matched nothing.
+Every sheet reads a mart (marts.weekly_changes, open_records, removal_candidates, review_queue, licence_risk,
+operator_risk); the export counts nothing itself. A watchlist (关注名单: a compliance team's group companies,
+CSV `name,uscc`) is a scope: the licensed operators the linker (transforms.link.link_records) attaches to
+its entries; every sheet is the mart filtered to them, and the entries that matched none are named.
 """
 
 from __future__ import annotations
 
 import csv
-import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from pipelines.uscc import InvalidUSCC, validate_uscc
 from spiders.source import record_types
 from transforms.link import LinkInputError, link_records
 from transforms.link.files import read_table
+from transforms.reporting import iso_week, parse_week
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 LANGS = ("zh", "en")
@@ -171,85 +172,60 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
     "link_status": {"linked": ("已关联", "Linked"), "review": ("待复核", "To review"), "none": ("未关联", "None")},
 }
 
-# The link relation every record sheet reads: default = the warehouse's links to licensed operators.
-DEFAULT_LINKS = """(
-    SELECT l.record_id, l.operator_id, o.name AS operator_name, l.status, l.is_branch, l.method, l.score,
-           l.evidence
-    FROM core.record_links l LEFT JOIN core.licensed_operators o USING (operator_id)
-)"""
-WATCHLIST_VIEW = "_cw_watchlist_links"
-
+# Every sheet reads a mart (reports read the marts; they do not recompute them). {scope} narrows it to the
+# operators a watchlist links to (empty: every licensed operator).
 NEW_SQL = """
-WITH changes AS (
-    SELECT record_id, 'new' AS change, first_seen_at AS changed_at FROM core.credit_records
-    WHERE first_seen_at >= $since AND first_seen_at < $until
-    UNION ALL
-    SELECT record_id, 'changed', seen_at FROM raw.record_versions
-    WHERE version > 1 AND seen_at >= $since AND seen_at < $until
-    UNION ALL
-    SELECT record_id, 'removed', removed_at FROM core.credit_records
-    WHERE removed_at >= $since AND removed_at < $until
-)
-SELECT c.change, c.changed_at, l.operator_id, l.operator_name, l.status AS link_status, r.record_type,
-       r.platform, r.reference, r.display_name AS subject_name, r.event_on, r.authority, r.summary, r.url,
-       r.record_id
-FROM changes c
-JOIN core.credit_records r USING (record_id)
-JOIN {links} l USING (record_id)
-WHERE l.status IN ('linked', 'review')
-ORDER BY c.change, c.changed_at DESC, r.record_id
+SELECT change, changed_at, operator_id, operator_name, link_status, record_type, platform, reference, subject_name,
+       event_on, authority, summary, url, record_id
+FROM marts.weekly_changes
+WHERE reporting_week = $week AND link_status IN ('linked', 'review') {scope}
+ORDER BY change, changed_at DESC, record_id
 """
 OPEN_SQL = """
-SELECT l.operator_id, l.operator_name, r.record_type, r.platform, r.reference, r.display_name AS subject_name,
-       l.is_branch AS via_branch, r.event_on, r.authority, r.summary,
-       array_to_string(r.penalty_kinds, '|') AS penalty_kinds, r.fine_yuan, s.status AS removal_status,
-       s.early_removal_from, s.display_until, s.auto_removal_on, s.escalation_on, s.removal_deadline, s.basis,
-       s.confidence, s.alt_rule_id, s.alt_early_removal_from, s.alt_auto_removal_on, s.reason AS removal_reason,
-       p.province, r.url, r.first_seen_at, r.record_id
-FROM {links} l
-JOIN core.credit_records r USING (record_id)
-LEFT JOIN core.removal_status s USING (record_id)
-LEFT JOIN core.record_provinces p USING (record_id)
-WHERE l.status = 'linked' AND r.removed_at IS NULL
-ORDER BY l.operator_name, r.event_on DESC, r.record_id
+SELECT * FROM marts.open_records WHERE true {scope} ORDER BY operator_name, event_on DESC, record_id
 """
-# Same window as marts.removal_candidates: eligible now, or waiting and eligible within 30 days.
 REMOVAL_SQL = """
-SELECT l.operator_id, l.operator_name, r.record_type, r.platform, r.reference, r.display_name AS subject_name,
-       r.event_on, r.authority, s.status AS removal_status, s.early_removal_from, s.display_until, s.auto_removal_on,
-       s.escalation_on, s.early_removal_from - $as_of AS days_until_eligible, m.materials, m.where_to_apply, s.basis,
-       s.confidence, r.record_id
-FROM {links} l
-JOIN core.credit_records r USING (record_id)
-JOIN core.removal_status s USING (record_id)
-LEFT JOIN seeds.repair_materials m ON m.record_type = r.record_type AND m.platform = r.platform
-WHERE l.status = 'linked' AND r.removed_at IS NULL AND s.early_removal_from IS NOT NULL
-  AND (s.status = 'eligible' OR (s.status = 'waiting' AND s.early_removal_from <= $as_of + INTERVAL 30 DAY))
-ORDER BY s.early_removal_from, l.operator_name, r.record_id
+SELECT * FROM marts.removal_candidates WHERE true {scope} ORDER BY early_removal_from, operator_name, record_id
 """
 REVIEW_SQL = """
-SELECT r.record_type, r.platform, r.reference, r.display_name AS subject_name, r.subject_uscc,
-       l.operator_id AS candidate_operator_id, l.operator_name AS candidate_operator_name, l.method, l.score,
-       l.evidence, r.event_on, r.record_id
-FROM {links} l
-JOIN core.credit_records r USING (record_id)
-WHERE l.status = 'review' AND r.removed_at IS NULL
-ORDER BY l.score DESC, r.record_id
+SELECT * FROM marts.review_queue WHERE true {candidate_scope} ORDER BY score DESC, record_id
 """
-# Dimension 1 as marts.operator_risk holds it (reports read the marts); a watchlist keeps its holders.
 CLOUD_SQL = """
 SELECT operator_id, name AS operator_name, is_cloud, cloud_rating_dimension1, cloud_rating_dimension1_reasons,
        cloud_rating_entries_for_review, cloud_rating_review_notes, on_telecom_bad_list, on_telecom_dishonest_list,
        next_escalation_on
-FROM marts.operator_risk {where}
+FROM marts.operator_risk WHERE true {scope}
 ORDER BY cloud_rating_dimension1, cloud_rating_entries_for_review DESC, name
 """
 LICENCE_SQL = """
 SELECT licence_no, operator_id, operator_name, issuer, business_codes, expires_on, days_to_expiry,
        blocking_lists, basis
-FROM marts.licence_risk {where}
+FROM marts.licence_risk WHERE true {scope}
 ORDER BY expires_on, licence_no
 """
+SCOPE_SQL = "AND list_contains($operators, operator_id)"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What an export or a report covers (范围): every licensed operator, or those a watchlist links to.
+
+    `operators` is None for every licensed operator; `entries` and `unmatched` are the watchlist's lines
+    and those that link to no licensed operator."""
+
+    operators: tuple[str, ...] | None = None
+    entries: tuple[WatchlistEntry, ...] = ()
+    unmatched: tuple[WatchlistEntry, ...] = ()
+
+    @property
+    def is_watchlist(self) -> bool:
+        return self.operators is not None
+
+    def sql(self, column: str = "operator_id") -> str:
+        return "" if self.operators is None else SCOPE_SQL.replace("operator_id", column)
+
+
+EVERY_OPERATOR = Scope()
 
 
 def escape_cell(value: Any) -> Any:
@@ -257,23 +233,6 @@ def escape_cell(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
-
-
-def iso_week(day: date) -> str:
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
-
-
-def parse_week(week: str) -> tuple[date, date]:
-    """'2026-W47' → (its Monday, its Sunday); ValueError naming the text when it is not an ISO week."""
-    match = re.fullmatch(r"(\d{4})-W(\d{2})", week.strip())
-    if not match:
-        raise ValueError(f"week {week!r}: expected an ISO week like 2026-W47")
-    try:
-        monday = date.fromisocalendar(int(match[1]), int(match[2]), 1)
-    except ValueError as error:
-        raise ValueError(f"week {week!r}: {error}") from None
-    return monday, monday + timedelta(days=6)
 
 
 def _check_lang(lang: str) -> None:
@@ -326,30 +285,19 @@ def _watchlist_operators(entries: list[WatchlistEntry]) -> pd.DataFrame:
     }, dtype=object)
 
 
-def link_watchlist(con: duckdb.DuckDBPyConnection,
-                   entries: list[WatchlistEntry]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Link every credit record and every licensed operator to the watchlist entries (same linker).
-
-    Returns (record links: record_id, operator_id, operator_name, status, is_branch, method, score,
-    evidence — only linked/review rows; licensed operators: operator_id, entry_id — linked only).
-    """
+def watchlist_scope(con: duckdb.DuckDBPyConnection, path: Path) -> Scope:
+    """The licensed operators a watchlist names (linked with the same linker as the records): a scope over
+    the marts. WatchlistError for a bad file (file and line named)."""
+    entries = read_watchlist(path)
     operators = _watchlist_operators(entries)
-    names = {e.entry_id: e.label() for e in entries}
-    records = con.execute(
-        "SELECT record_id, subject_name AS name, subject_uscc AS uscc FROM core.credit_records ORDER BY record_id"
-    ).df()
-    links = link_records(operators, records.astype(object)) if len(records) else pd.DataFrame(
-        columns=["record_id", "operator_id", "status", "method", "score", "is_branch", "evidence"])
-    links = links[links["status"].isin(["linked", "review"])].copy()
-    links["operator_name"] = links["operator_id"].map(names)
     licensed = con.execute(
         "SELECT operator_id AS record_id, name, uscc FROM core.licensed_operators ORDER BY operator_id").df()
     holders = link_records(operators, licensed.astype(object)) if len(licensed) else pd.DataFrame(
         columns=["record_id", "operator_id", "status"])
     holders = holders[holders["status"] == "linked"]
-    licence_holders = pd.DataFrame({"operator_id": holders["record_id"], "entry_id": holders["operator_id"]})
-    columns = ["record_id", "operator_id", "operator_name", "status", "is_branch", "method", "score", "evidence"]
-    return links[columns].reset_index(drop=True), licence_holders.reset_index(drop=True)
+    matched = set(holders["operator_id"])
+    return Scope(operators=tuple(sorted(set(holders["record_id"]))), entries=tuple(entries),
+                 unmatched=tuple(e for e in entries if e.entry_id not in matched))
 
 
 def _as_of(con: duckdb.DuckDBPyConnection) -> date:
@@ -372,51 +320,39 @@ def _typed(frame: pd.DataFrame, sheet: Sheet) -> pd.DataFrame:
     return frame
 
 
+def scope_of(con: duckdb.DuckDBPyConnection, watchlist: Path | None) -> Scope:
+    return EVERY_OPERATOR if watchlist is None else watchlist_scope(con, watchlist)
+
+
 def collect_tables(con: duckdb.DuckDBPyConnection, week: str,
-                   watchlist: Path | None = None) -> tuple[dict[str, pd.DataFrame], list[WatchlistEntry]]:
-    """Every sheet's rows (machine column names, codes not yet labelled) and the unmatched watchlist entries."""
+                   scope: Scope = EVERY_OPERATOR) -> dict[str, pd.DataFrame]:
+    """Every sheet's rows (machine column names, codes not yet labelled), read from the marts in `scope`."""
     monday, sunday = parse_week(week)
     as_of = _as_of(con)
     if monday > as_of:
         raise ValueError(f"week {week!r} starts {monday}, after the warehouse's as-of date {as_of}")
-    params = {"since": datetime.combine(monday, datetime.min.time()),
-              "until": datetime.combine(sunday + timedelta(days=1), datetime.min.time()), "as_of": as_of}
-    links, licence_where, unmatched, entries = DEFAULT_LINKS, "", [], None
-    if watchlist is not None:
-        entries = read_watchlist(watchlist)
-        record_links, holders = link_watchlist(con, entries)
-        con.register(WATCHLIST_VIEW, record_links)
-        links = WATCHLIST_VIEW
-        holder_ids = sorted(set(holders["operator_id"]))
-        licence_where = "WHERE list_contains($holders, operator_id)"
-        params["holders"] = holder_ids
-        matched = set(record_links.loc[record_links["status"] == "linked", "operator_id"]) | set(holders["entry_id"])
-        unmatched = [e for e in entries if e.entry_id not in matched]
-    try:
-        frames = {
-            NEW_SHEET.key: _frame(con, NEW_SQL.format(links=links), params, NEW_SHEET),
-            OPEN_SHEET.key: _frame(con, OPEN_SQL.format(links=links), params, OPEN_SHEET),
-            REMOVAL_SHEET.key: _frame(con, REMOVAL_SQL.format(links=links), params, REMOVAL_SHEET),
-            REVIEW_SHEET.key: _frame(con, REVIEW_SQL.format(links=links), params, REVIEW_SHEET),
-            LICENCE_SHEET.key: _frame(con, LICENCE_SQL.format(where=licence_where), params, LICENCE_SHEET),
-            CLOUD_SHEET.key: _frame(con, CLOUD_SQL.format(where=licence_where), params, CLOUD_SHEET),
-        }
-    finally:
-        if watchlist is not None:
-            con.unregister(WATCHLIST_VIEW)
-    frames = {SUMMARY_SHEET.key: _summary(frames, week, monday, sunday, as_of, entries, unmatched), **frames}
-    return frames, unmatched
+    params: dict[str, Any] = {"week": iso_week(monday), "operators": list(scope.operators or ())}
+    where = {"scope": scope.sql(), "candidate_scope": scope.sql("candidate_operator_id")}
+    frames = {
+        NEW_SHEET.key: _frame(con, NEW_SQL.format(**where), params, NEW_SHEET),
+        OPEN_SHEET.key: _frame(con, OPEN_SQL.format(**where), params, OPEN_SHEET),
+        REMOVAL_SHEET.key: _frame(con, REMOVAL_SQL.format(**where), params, REMOVAL_SHEET),
+        REVIEW_SHEET.key: _frame(con, REVIEW_SQL.format(**where), params, REVIEW_SHEET),
+        LICENCE_SHEET.key: _frame(con, LICENCE_SQL.format(**where), params, LICENCE_SHEET),
+        CLOUD_SHEET.key: _frame(con, CLOUD_SQL.format(**where), params, CLOUD_SHEET),
+    }
+    return {SUMMARY_SHEET.key: _summary(frames, week, monday, sunday, as_of, scope), **frames}
 
 
 def _summary(frames: dict[str, pd.DataFrame], week: str, monday: date, sunday: date, as_of: date,
-             entries: list[WatchlistEntry] | None, unmatched: list[WatchlistEntry]) -> pd.DataFrame:
+             scope: Scope) -> pd.DataFrame:
     """概览: the figures a reader wants first (metric keys are labelled per language when written)."""
     open_ = frames[OPEN_SHEET.key]
     new = frames[NEW_SHEET.key]
     rows: list[tuple[str, str]] = [
         ("week", f"{week} ({monday} – {sunday})"),
         ("as_of", as_of.isoformat()),
-        ("scope", "watchlist" if entries is not None else "licensed_operators"),
+        ("scope", "watchlist" if scope.is_watchlist else "licensed_operators"),
         ("operators_with_open_records", str(open_["operator_id"].nunique())),
         ("open_records", str(len(open_))),
         ("open_dishonest_records", str(int(open_["record_type"].isin(DISHONEST_TYPES).sum()))),
@@ -429,10 +365,10 @@ def _summary(frames: dict[str, pd.DataFrame], week: str, monday: date, sunday: d
         ("cloud_rating_below_30", str(int((frames[CLOUD_SHEET.key]["cloud_rating_dimension1"] < 30).sum()))),
         ("cloud_rating_entries_for_review", str(int(frames[CLOUD_SHEET.key]["cloud_rating_entries_for_review"].sum()))),
     ]
-    if entries is not None:
-        rows.append(("watchlist_entries", str(len(entries))))
-        rows.append(("watchlist_unmatched", str(len(unmatched))))
-        rows += [("unmatched_entry", f"line {e.line}: {e.label()}") for e in unmatched]
+    if scope.is_watchlist:
+        rows.append(("watchlist_entries", str(len(scope.entries))))
+        rows.append(("watchlist_unmatched", str(len(scope.unmatched))))
+        rows += [("unmatched_entry", f"line {e.line}: {e.label()}") for e in scope.unmatched]
     return pd.DataFrame(rows, columns=["metric", "value"], dtype=object)
 
 
@@ -588,17 +524,17 @@ def write_xlsx(frames: dict[str, pd.DataFrame], path: Path, lang: str) -> Path:
 
 
 def export_week(con: duckdb.DuckDBPyConnection, out_dir: Path, week: str, lang: str = "zh",
-                watchlist: Path | None = None) -> ExportResult:
+                scope: Scope = EVERY_OPERATOR) -> ExportResult:
     """Write creditwatch-<week>.xlsx and every sheet as <key>.csv and <key>.parquet into `out_dir`.
 
     Raises ValueError for an unknown language or a malformed / future week, WatchlistError for a bad
     watchlist (file and line named).
     """
     _check_lang(lang)
-    frames, unmatched = collect_tables(con, week, watchlist)
+    frames = collect_tables(con, week, scope)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    result = ExportResult(unmatched=unmatched, row_counts={s.key: len(frames[s.key]) for s in SHEETS})
+    result = ExportResult(unmatched=list(scope.unmatched), row_counts={s.key: len(frames[s.key]) for s in SHEETS})
     result.files.append(write_xlsx(frames, out_dir / f"creditwatch-{week}.xlsx", lang))
     for spec in SHEETS:
         frame = frames[spec.key]
@@ -606,25 +542,3 @@ def export_week(con: duckdb.DuckDBPyConnection, out_dir: Path, week: str, lang: 
                                       out_dir / f"{spec.key}.csv"))
         result.files.append(write_parquet(frame, out_dir / f"{spec.key}.parquet"))
     return result
-
-
-# The per-operator licence table the first exporter wrote; kept for callers of export_csv.
-OPERATOR_LICENCES = Sheet("operator_licences", "经营者许可证", "Operator licences", (
-    C("operator_id", "经营者编号", "Operator id"), C("name", "企业名称", "Company name"),
-    C("uscc", "统一社会信用代码", "USCC"), C("licence_count", "许可证数量", "Licences", "int"),
-    C("licence_numbers", "许可证编号", "Licence numbers"), C("business_codes", "业务种类代码", "Business codes"),
-    C("is_cloud", "云服务(互联网资源协作)", "Cloud (B11 resource collaboration)", "bool"),
-    C("is_idc", "IDC", "IDC", "bool"), C("is_cdn", "CDN", "CDN", "bool"), C("is_isp", "ISP", "ISP", "bool"),
-    C("next_licence_expiry", "最近到期日", "Next licence expiry", "date"),
-    C("days_to_expiry", "距到期天数", "Days to expiry", "int"),
-    C("linked_records", "关联记录数", "Linked records", "int")))
-
-
-def export_csv(con: duckdb.DuckDBPyConnection, out_dir: Path, lang: str = "zh") -> list[Path]:
-    """Write marts.operator_licences as CSV into `out_dir` (the first exporter); returns the files written."""
-    _check_lang(lang)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    frame = con.execute("SELECT * EXCLUDE (as_of) FROM marts.operator_licences").df()
-    frame = _typed(frame, OPERATOR_LICENCES)
-    return [write_csv(frame, OPERATOR_LICENCES.headers(lang), out_dir / f"{OPERATOR_LICENCES.key}.csv")]

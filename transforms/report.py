@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,9 +23,9 @@ from spiders.source import record_types
 if TYPE_CHECKING:
     import pandas as pd
 
-from transforms.export import DISHONEST_TYPES, LABELS, SUMMARY_LABELS, collect_tables, iso_week, parse_week
+from transforms.export import DISHONEST_TYPES, EVERY_OPERATOR, LABELS, SUMMARY_LABELS, Scope, collect_tables
+from transforms.reporting import parse_week, trend_weeks
 
-TREND_WEEKS = 26
 TOP_N = 12
 PALETTE = {t.name: t.colour for t in record_types().values()}  # each record type's colour, from its source.yml
 TEXT = {
@@ -69,19 +69,17 @@ def _t(key: str, lang: str) -> str:
     return TEXT[key][0 if lang == "zh" else 1]
 
 
-def _trend(con: duckdb.DuckDBPyConnection, as_of: date) -> tuple[list[str], dict[str, list[int]]]:
-    """Records on licensed operators (current and removed) per ISO week of event_on, last TREND_WEEKS weeks."""
-    monday = as_of - timedelta(days=as_of.weekday())
-    weeks = [iso_week(monday - timedelta(weeks=n)) for n in range(TREND_WEEKS - 1, -1, -1)]
-    first = monday - timedelta(weeks=TREND_WEEKS - 1)
+def _trend(con: duckdb.DuckDBPyConnection, as_of: date, scope: Scope) -> tuple[list[str], dict[str, list[int]]]:
+    """Records on the scope's operators per reporting week of event_on (marts.records_per_week), last weeks."""
+    weeks = trend_weeks(as_of)
     rows = con.execute(
-        "SELECT record_type, event_on FROM core.operator_records WHERE event_on >= ? AND event_on <= ?",
-        [first, as_of]).fetchall()
+        f"SELECT record_type, reporting_week, sum(records)::BIGINT FROM marts.records_per_week "
+        f"WHERE list_contains($weeks, reporting_week) {scope.sql()} GROUP BY ALL",
+        {"weeks": weeks, **({"operators": list(scope.operators)} if scope.is_watchlist else {})}).fetchall()
     trend: dict[str, list[int]] = {}
     position = {w: i for i, w in enumerate(weeks)}
-    for record_type, event_on in rows:
-        counts = trend.setdefault(record_type, [0] * len(weeks))
-        counts[position[iso_week(event_on)]] += 1
+    for record_type, week, count in rows:
+        trend.setdefault(record_type, [0] * len(weeks))[position[week]] = count
     return weeks, dict(sorted(trend.items()))
 
 
@@ -96,9 +94,10 @@ def _grouped(pairs: list[tuple[str, bool]], limit: int) -> list[tuple[str, int, 
     return [(label, total, bad) for label, (total, bad) in ordered[:limit]]
 
 
-def collect_report(con: duckdb.DuckDBPyConnection, week: str, lang: str = "zh") -> Report:
-    """Count everything the report shows, from the same tables as the export (so the figures agree)."""
-    frames, _ = collect_tables(con, week)
+def collect_report(con: duckdb.DuckDBPyConnection, week: str, lang: str = "zh",
+                   scope: Scope = EVERY_OPERATOR) -> Report:
+    """Count everything the report shows, from the same mart rows as the export (so the figures agree)."""
+    frames = collect_tables(con, week, scope)
     [(as_of,)] = con.execute("SELECT coalesce(max(as_of), current_date) FROM marts.operator_risk").fetchall()
     summary = frames["summary"]
     labels = {"zh": 0, "en": 1}[lang]
@@ -108,11 +107,13 @@ def collect_report(con: duckdb.DuckDBPyConnection, week: str, lang: str = "zh") 
     dishonest = open_["record_type"].isin(DISHONEST_TYPES).tolist()
     authorities = [a or "—" for a in open_["authority"].tolist()]
     provinces = [p if isinstance(p, str) and p else _t("other", lang) for p in open_["province"].tolist()]
-    weeks, trend = _trend(con, as_of)
-    [(waiting, eligible, removed)] = con.execute(
-        "SELECT count(*) FILTER (removed_at IS NULL AND removal_status IN ('waiting', 'conditions_unmet')), "
-        "count(*) FILTER (removed_at IS NULL AND removal_status = 'eligible'), "
-        "count(*) FILTER (removed_at IS NOT NULL) FROM core.operator_records").fetchall()
+    weeks, trend = _trend(con, as_of, scope)
+    waiting = int(open_["removal_status"].isin(["waiting", "conditions_unmet"]).sum())
+    eligible = int((open_["removal_status"] == "eligible").sum())
+    [(removed,)] = con.execute(
+        "SELECT count(DISTINCT record_id) FROM marts.weekly_changes WHERE change = 'removed' "
+        f"AND link_status = 'linked' {scope.sql()}",
+        {"operators": list(scope.operators)} if scope.is_watchlist else {}).fetchall()
     return Report(
         week=week, as_of=as_of, headline=headline, trend_weeks=weeks, trend=trend,
         by_authority=_grouped(list(zip(authorities, dishonest, strict=True)), TOP_N),
@@ -274,12 +275,14 @@ def render_report(report: Report, lang: str = "zh") -> str:
             f"{_e(_t('headline', lang))}</h2><div class=\"cards\">{cards}</div></section>{body}</body></html>")
 
 
-def write_report(con: duckdb.DuckDBPyConnection, out_path: Path, week: str, lang: str = "zh") -> Path:
-    """Write the report for `week` to `out_path` (atomically); ValueError for a bad week or language."""
+def write_report(con: duckdb.DuckDBPyConnection, out_path: Path, week: str, lang: str = "zh",
+                 scope: Scope = EVERY_OPERATOR) -> Path:
+    """Write the report for `week` and `scope` to `out_path` (atomically); ValueError for a bad week or
+    language."""
     if lang not in ("zh", "en"):
         raise ValueError(f"unknown report language {lang!r}: use zh or en")
     parse_week(week)
-    page = render_report(collect_report(con, week, lang), lang)
+    page = render_report(collect_report(con, week, lang, scope), lang)
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_name(out_path.name + ".tmp")

@@ -21,7 +21,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -621,8 +621,3 @@ def _attach_previous(con: duckdb.DuckDBPyConnection, previous: Path) -> bool:
         return False  # the replaced file was broken: its trail is unreadable
     return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'previous' AND "
                             "schema_name = 'ops' AND table_name = 'audit'").fetchone()[0])
-
-
-def findings_table(findings: Iterable[Finding]) -> list[dict[str, str]]:
-    """Findings as plain dicts (for JSON output or a rich table)."""
-    return [asdict(f) for f in findings]

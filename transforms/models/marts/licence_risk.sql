@@ -1,4 +1,5 @@
--- licence_risk -- 许可证风险: licences expiring within 180 days held by an operator with an open record of a
+-- licence_risk -- 许可证风险: licences expiring within the licence window (licence_window_days,
+-- transforms/reporting.py) held by an operator with an open record of a
 -- type that stands in the way of renewal (seeds.record_types.blocks_licence_renewal, declared in each
 -- source.yml: 电信业务经营失信名单 / 不良名单, 严重违法失信名单, 失信被执行人, …). Which list blocks which renewal
 -- is our reading of 《电信业务经营许可管理办法》(42号令) and the 2018 MIIT notice, not a confirmed rule:
@@ -23,5 +24,5 @@ SELECT
 FROM core.licences l
 JOIN marts.operator_risk o USING (operator_id)
 JOIN blocking b USING (operator_id)
-WHERE l.expires_on BETWEEN getvariable('as_of') AND getvariable('as_of') + INTERVAL 180 DAY
+WHERE l.expires_on BETWEEN getvariable('as_of') AND getvariable('as_of') + getvariable('licence_window_days')
 ORDER BY l.expires_on

@@ -1,5 +1,6 @@
 -- removal_candidates -- 可申请信用修复: open records whose early removal can be applied for now, or
--- within 30 days, with the materials to prepare and where to apply (seeds/repair_materials.csv), the last
+-- within the removal window (removal_window_days, transforms/reporting.py), with the materials to prepare
+-- and where to apply (seeds/repair_materials.csv), the last
 -- day they are shown anyway (公示截止期) and, for an abnormal listing, the day it moves to the serious list.
 SELECT
     r.operator_id,
@@ -29,5 +30,6 @@ LEFT JOIN seeds.repair_materials m ON m.record_type = r.record_type AND m.platfo
 WHERE r.removed_at IS NULL
   AND r.early_removal_from IS NOT NULL
   AND (r.removal_status = 'eligible'
-       OR (r.removal_status = 'waiting' AND r.early_removal_from <= getvariable('as_of') + INTERVAL 30 DAY))
+       OR (r.removal_status = 'waiting'
+           AND r.early_removal_from <= getvariable('as_of') + getvariable('removal_window_days')))
 ORDER BY r.early_removal_from, o.name

@@ -1,20 +1,16 @@
--- weekly_changes -- 本周变化: records new, changed or removed in the seven days up to the as-of date
--- (calendar days as-of − 6 … as-of, so last Monday's 06:00 run belongs to last week), with the operator
--- each is linked to (NULL when it belongs to none).
-WITH window_ AS (
-    SELECT getvariable('as_of') - INTERVAL 6 DAY AS since, getvariable('as_of') + INTERVAL 1 DAY AS until
-),
-changes AS (
-    SELECT record_id, 'new' AS change, first_seen_at AS changed_at FROM core.credit_records, window_
-    WHERE first_seen_at >= since AND first_seen_at < until
+-- weekly_changes -- 每周变化: every record new, changed or removed up to the as-of date, with the reporting
+-- week it happened in (`reporting_week`: the ISO week, Monday to Sunday, China Standard Time; the macro
+-- and its definition are in transforms/reporting.py) and the operator each is linked to (NULL when it
+-- belongs to none; for a link to review, the candidate). The workbook's 本周新增 and the report read it.
+WITH changes AS (
+    SELECT record_id, 'new' AS change, first_seen_at AS changed_at FROM core.credit_records
     UNION ALL
-    SELECT v.record_id, 'changed', v.seen_at FROM raw.record_versions v, window_
-    WHERE v.version > 1 AND v.seen_at >= since AND v.seen_at < until
+    SELECT record_id, 'changed', seen_at FROM raw.record_versions WHERE version > 1
     UNION ALL
-    SELECT record_id, 'removed', removed_at FROM core.credit_records, window_
-    WHERE removed_at >= since AND removed_at < until
+    SELECT record_id, 'removed', removed_at FROM core.credit_records WHERE removed_at IS NOT NULL
 )
 SELECT
+    reporting_week(reporting_day(c.changed_at))   AS reporting_week,
     c.change,
     c.changed_at,
     l.operator_id,
@@ -32,5 +28,6 @@ SELECT
 FROM changes c
 JOIN core.credit_records r USING (record_id)
 LEFT JOIN core.record_links l USING (record_id)
-LEFT JOIN core.licensed_operators o ON o.operator_id = l.operator_id AND l.status = 'linked'
-ORDER BY c.change, c.changed_at DESC
+LEFT JOIN core.licensed_operators o ON o.operator_id = l.operator_id
+WHERE reporting_day(c.changed_at) <= getvariable('as_of')
+ORDER BY reporting_week, c.change, c.changed_at DESC, r.record_id
