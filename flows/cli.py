@@ -243,7 +243,8 @@ def crawl(
     run_dir: Annotated[Path | None, typer.Option(help="Run folder (default: a new one under data/runs).")] = None,
     browser: Annotated[bool, typer.Option("--browser", help=BROWSER_HELP)] = False,
 ) -> None:
-    """Crawl sources into a run folder (not loaded; see `creditwatch load`)."""
+    """Crawl sources into a run folder (not loaded; see `creditwatch load`). Exit 1 when a source crashed or
+    ended incomplete (a site that does not answer, a blocked page …)."""
     _use_browser(browser)
     sources = stages.check_sources(sources)
     folder = run_dir or stages.data_dir(_warehouse()) / "runs" / stages.new_run_id()
@@ -258,6 +259,7 @@ def crawl(
                 continue
         state = "complete" if manifest["complete"] else "INCOMPLETE: " + "; ".join(manifest["incomplete_reasons"])
         console.print(f"{source}: {manifest['items']} records, {manifest['quarantined']} quarantined, {state}")
+        failed = failed or not manifest["complete"]  # e.g. the site (or --replica-url) did not answer
     console.print(f"Run folder: {folder}")
     if failed:
         raise typer.Exit(1)

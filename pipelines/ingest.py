@@ -11,7 +11,6 @@ as CSV (UTF-8 with or without BOM, or GB18030) or XLSX (first sheet).
 
 from __future__ import annotations
 
-import codecs
 import csv
 import itertools
 import unicodedata
@@ -20,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pipelines.encoding import detect_encoding
 from pipelines.item_pipelines import DedupePipeline, NormalisePipeline
 from pipelines.items import RecordItem
 from pipelines.run_folder import RunFolder, RunWriter, write_manifest
@@ -55,7 +55,6 @@ PENALTY_HEADERS = {
 REQUIRED_HEADERS = ("行政相对人名称", "行政处罚决定书文号", "处罚决定日期", "处罚机关")
 # The file format this module reads, as a source.yml names it under `files:` (format → item type).
 FORMAT = "shuanggongshi_penalties"
-_CHUNK = 1 << 20
 
 
 class IngestError(ValueError):
@@ -64,20 +63,6 @@ class IngestError(ValueError):
 
 def _header(text: object) -> str:
     return unicodedata.normalize("NFKC", str(text or "")).replace(" ", "").strip()
-
-
-def detect_encoding(path: Path) -> str:
-    """'utf-8-sig' when the whole file decodes as UTF-8, else 'gb18030' (which decodes any bytes); one
-    streaming pass, so a file of any size is checked without being held in memory."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    with path.open("rb") as handle:
-        try:
-            while chunk := handle.read(_CHUNK):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return "gb18030"
-    return "utf-8-sig"
 
 
 def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:

@@ -404,3 +404,13 @@ def test_a_failed_export_leaves_the_previous_one_as_it_was(warehouse: Path, tmp_
     second = export(warehouse, out, week="2026-W47", lang="en")
     assert sorted(second["files"]) == sorted(first["files"]) and _tree(out) != before
     assert [p.name for p in out.iterdir()] == ["2026-W47"]
+
+
+# ------------------------------------------------------------------------------------ 8. the small ones
+
+
+def test_crawl_of_a_dead_replica_url_exits_non_zero(tmp_path: Path) -> None:
+    # Port 9 on loopback: nothing listens there. Only the licence list's first page is asked for.
+    code, output, _ = invoke(tmp_path / "data" / "creditwatch.duckdb", "crawl", "miit_licences",
+                             "--replica-url", "http://127.0.0.1:9", "--solver", "replica")
+    assert code == 1 and "INCOMPLETE" in output
