@@ -226,7 +226,8 @@ def ingest(
         raise IngestError(f"source {source!r} cannot be fed from a 双公示 penalty file; use one of {', '.join(can)}")
     run_dir = data_dir(warehouse) / "runs" / new_run_id()
     try:
-        manifest = ingest_file(source, path, run_dir, item_fields(source), declared.files[FORMAT])
+        manifest = ingest_file(source, path, run_dir, item_fields(source), declared.files[FORMAT],
+                               registry_url=declared.live_base_url)
         return {"manifest": manifest, **load_and_build(warehouse, run_dir, as_of=as_of)}
     except BaseException:
         # Nothing of a failed ingest stays behind: no half-written folder, and no unloaded run for the

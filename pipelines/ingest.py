@@ -94,12 +94,13 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 def ingest_file(source: str, path: Path, run_dir: Path, schemas: dict[str, dict[str, Field]],
-                record_type: str = "penalty") -> dict[str, Any]:
+                record_type: str = "penalty", registry_url: str | None = None) -> dict[str, Any]:
     """Write `path` into `run_dir` as if `source` had been crawled, as items of `record_type` typed by
     `schemas` (the source's fields.py); returns the manifest. The caller checks that the source declares
     this file format (source.yml `files:`). The file is streamed (rows are written in batches), so memory
     does not grow with its size. Raises IngestError — and writes nothing — for a missing, empty or
-    malformed file."""
+    malformed file. Each record's url is `registry_url` (the registry the file stands in for: what the export's
+    来源链接 shows), never a local path; without one, the file's name and line."""
     if record_type not in schemas:
         raise IngestError(f"source {source!r} has no item type {record_type!r} to read a penalty file into")
     if not path.is_file():
@@ -122,7 +123,8 @@ def ingest_file(source: str, path: Path, run_dir: Path, schemas: dict[str, dict[
             raw = {k: v for k, v in row.items() if k}
             fields = {field: row.get(header) for header, field in PENALTY_HEADERS.items()}
             key = str(row.get("行政处罚决定书文号") or "").strip()
-            item = RecordItem(source, record_type, key, f"{path.resolve().as_uri()}#L{number}", raw, fields)
+            url = f"{registry_url.rstrip('/')}/" if registry_url else f"{path.name}#L{number}"
+            item = RecordItem(source, record_type, key, url, raw, fields)
             item = normalise.process_item(item)
             try:
                 dedupe.process_item(item)

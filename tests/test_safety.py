@@ -414,3 +414,57 @@ def test_crawl_of_a_dead_replica_url_exits_non_zero(tmp_path: Path) -> None:
     code, output, _ = invoke(tmp_path / "data" / "creditwatch.duckdb", "crawl", "miit_licences",
                              "--replica-url", "http://127.0.0.1:9", "--solver", "replica")
     assert code == 1 and "INCOMPLETE" in output
+
+
+INGEST_HEADER = "行政相对人名称,行政处罚决定书文号,违法事实,处罚决定日期,处罚机关\n"
+
+
+@pytest.mark.parametrize("content", [b"", INGEST_HEADER.encode("utf-8"), b"\n\n"], ids=["empty", "header", "blank"])
+def test_an_empty_ingest_file_is_refused_and_changes_nothing(warehouse: Path, tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "penalties.csv"
+    path.write_bytes(content)
+    before = digest(warehouse)
+    code, _, error = invoke(warehouse, "ingest", "creditchina_penalties", str(path))
+    assert code != 0 and "no data rows" in str(error) and "nothing was loaded" in str(error)
+    runs = warehouse.parent / "runs"
+    assert not (runs.exists() and any(runs.iterdir())) and digest(warehouse) == before
+
+
+def test_ingest_keeps_a_quoted_line_break_and_shows_the_registry_url(warehouse: Path, tmp_path: Path) -> None:
+    path = tmp_path / "penalties.csv"
+    with path.open("w", encoding="gb18030", newline="") as handle:  # GB18030, as official exports often are
+        csv.writer(handle).writerows([INGEST_HEADER.strip().split(","),
+                                      ["测试1科技有限公司", "京通管罚〔2026〕9号", "第一行\n第二行", "2026-05-01", "北京市通信管理局"],
+                                      ["测试2科技有限公司", "京通管罚〔2026〕10号", "一行", "2026-05-02", "北京市通信管理局"]])
+    code, output, error = invoke(warehouse, "ingest", "creditchina_penalties", str(path))
+    assert code == 0, error
+    code, output, _ = invoke(warehouse, "sql", "--json", "select natural_key, url, raw_json ->> '违法事实' AS facts "
+                             "from raw.records where source = 'creditchina_penalties' order by 1")
+    rows = [json.loads(line) for line in output.splitlines()]
+    assert [r["facts"] for r in rows] == ["一行", "第一行\n第二行"]  # both rows, the break inside the cell kept
+    assert {r["url"] for r in rows} == {"https://public.creditchina.gov.cn/"}  # not a local file path
+
+
+def test_link_out_refuses_an_input_and_escapes_formula_cells(tmp_path: Path) -> None:
+    ops = tmp_path / "ops.csv"
+    ops.write_text("operator_id,name,uscc,aliases\n=HYPERLINK(1),北京云启科技有限公司,,\n", "utf-8")
+    recs = tmp_path / "recs.csv"
+    recs.write_text("record_id,name,uscc\n@r1,北京云启科技有限公司,\n+r2,上海别家有限公司,\n", "gb18030")
+    before = digest(recs)
+    code, _, error = invoke(tmp_path / "w.duckdb", "link", "--operators", str(ops), "--records", str(recs),
+                            "--out", str(recs))
+    assert code != 0 and "--out is the input file" in str(error) and digest(recs) == before
+    code, _, error = invoke(tmp_path / "w.duckdb", "link", "--operators", str(ops), "--records", str(recs),
+                            "--out", str(tmp_path / "links.csv"))
+    assert code == 0, error
+    rows = list(csv.DictReader((tmp_path / "links.csv").open(encoding="utf-8")))
+    assert [r["record_id"] for r in rows] == ["'@r1", "'+r2"] and rows[0]["operator_id"] == "'=HYPERLINK(1)"
+
+
+def test_facts_are_read_in_gb18030_like_ingest(warehouse: Path, tmp_path: Path) -> None:
+    facts = tmp_path / "facts.csv"
+    facts.write_text("reference,obligations_done_date,corrected_date,note\nL1,2026-06-01,,已缴纳罚款\n", "gb18030")
+    code, _, error = invoke(warehouse, "facts", str(facts), "--as-of", AS_OF.isoformat())
+    assert code == 0, error
+    code, output, _ = invoke(warehouse, "sql", "--json", "select note from ops.compliance_facts")
+    assert json.loads(output) == {"note": "已缴纳罚款"}
