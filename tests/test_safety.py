@@ -433,9 +433,10 @@ def test_an_empty_ingest_file_is_refused_and_changes_nothing(warehouse: Path, tm
 def test_ingest_keeps_a_quoted_line_break_and_shows_the_registry_url(warehouse: Path, tmp_path: Path) -> None:
     path = tmp_path / "penalties.csv"
     with path.open("w", encoding="gb18030", newline="") as handle:  # GB18030, as official exports often are
-        csv.writer(handle).writerows([INGEST_HEADER.strip().split(","),
-                                      ["测试1科技有限公司", "京通管罚〔2026〕9号", "第一行\n第二行", "2026-05-01", "北京市通信管理局"],
-                                      ["测试2科技有限公司", "京通管罚〔2026〕10号", "一行", "2026-05-02", "北京市通信管理局"]])
+        csv.writer(handle).writerows([
+            INGEST_HEADER.strip().split(","),
+            ["测试1科技有限公司", "京通管罚〔2026〕9号", "第一行\n第二行", "2026-05-01", "北京市通信管理局"],
+            ["测试2科技有限公司", "京通管罚〔2026〕10号", "一行", "2026-05-02", "北京市通信管理局"]])
     code, output, error = invoke(warehouse, "ingest", "creditchina_penalties", str(path))
     assert code == 0, error
     code, output, _ = invoke(warehouse, "sql", "--json", "select natural_key, url, raw_json ->> '违法事实' AS facts "
