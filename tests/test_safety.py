@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 import re
 import shlex
 import shutil
@@ -469,3 +470,29 @@ def test_facts_are_read_in_gb18030_like_ingest(warehouse: Path, tmp_path: Path) 
     assert code == 0, error
     code, output, _ = invoke(warehouse, "sql", "--json", "select note from ops.compliance_facts")
     assert json.loads(output) == {"note": "已缴纳罚款"}
+
+
+def test_warehouse_snapshot_backup_and_evidence_are_owner_only_whatever_the_umask(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from pipelines.evidence import EvidenceArchive
+    from warehouse.maintenance import backup
+
+    old = os.umask(0)  # the most permissive umask: without care, files come out 0666 and folders 0777
+    try:
+        warehouse = tmp_path / "data" / "creditwatch.duckdb"
+        load_and_build(warehouse, write_run(tmp_path / "r", "r1", "miit_licences", {"L1": licence_fields(1)}),
+                       as_of=AS_OF)
+        saved = backup(warehouse, tmp_path / "backups")
+        crawler = SimpleNamespace(signals=SimpleNamespace(connect=lambda *a, **k: None))
+        archive = EvidenceArchive(crawler, tmp_path / "run" / "evidence")
+        archive.spider_opened(SimpleNamespace(name="miit_licences"))
+        archive.response_received(SimpleNamespace(body=b"<td>page</td>", url="http://x/", status=200),
+                                  SimpleNamespace(method="GET", body=b""), None)
+    finally:
+        os.umask(old)
+    modes = {p: p.stat().st_mode & 0o777 for p in (warehouse, warehouse.parent, snapshot_path(warehouse),
+                                                     snapshot_path(warehouse).parent, saved)}
+    modes |= {p: p.stat().st_mode & 0o777 for p in (tmp_path / "run" / "evidence").rglob("*")}
+    assert len(modes) == 8
+    assert all(mode == (0o700 if path.is_dir() else 0o600) for path, mode in modes.items()), modes

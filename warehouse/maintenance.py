@@ -487,6 +487,7 @@ def backup(warehouse: str | os.PathLike[str] | None, out: Path) -> Path:
     con = lock_warehouse(source)
     try:
         copy_in_child(source, tmp)
+        os.chmod(tmp, 0o600)  # a backup holds personal data: owner-only, whatever the umask
         runs = _validate(tmp)
         os.replace(tmp, target)
         with transaction(con):
@@ -541,6 +542,7 @@ def restore(backup: Path, warehouse: str | os.PathLike[str] | None = None) -> Pa
     if kept.exists():
         raise WarehouseError(f"{kept} exists; it is never overwritten. Nothing was changed")
     shutil.copyfile(backup, tmp)
+    os.chmod(tmp, 0o600)
     lock, swapped = None, False
     try:
         runs = verify_warehouse(tmp, shown_as=backup)
@@ -550,6 +552,7 @@ def restore(backup: Path, warehouse: str | os.PathLike[str] | None = None) -> Pa
             except duckdb.Error:
                 lock = None  # a broken file (the usual reason to restore): nothing to lock, keep it anyway
             copy_in_child(target, kept)  # in a child: our lock on `target` survives
+            os.chmod(kept, 0o600)
         _finish_restored_copy(tmp, kept if kept.exists() else None, backup, runs)
         wal = target.with_name(target.name + ".wal")
         if wal.exists() and lock is None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import duckdb
 
-from warehouse.db import WarehouseError, pause_point, warehouse_path
+from warehouse.db import WarehouseError, pause_point, private_dir, warehouse_path
 
 
 def copy_in_child(source: Path, target: Path) -> None:
@@ -50,13 +50,14 @@ def publish_snapshot(warehouse: str | os.PathLike[str] | None = None) -> Path:
     during the copy (the copy runs in a child), so no run can change the file mid-copy."""
     source = warehouse_path(warehouse)
     target = snapshot_path(warehouse)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(target.parent)
     tmp = target.with_name(target.name + ".tmp")
     con = lock_warehouse(source)
     try:
         copy_in_child(source, tmp)
     finally:
         con.close()
+    os.chmod(tmp, 0o600)  # a copy is made with the umask's mode: the snapshot holds personal data too
     pause_point("publish_snapshot.before_replace")
     os.replace(tmp, target)
     return target
