@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import time
 from datetime import date
@@ -56,6 +57,26 @@ def _use_browser(browser: bool) -> None:
     # Crawls run in subprocesses (spiders/run.py), which read this from their environment.
     if browser:
         os.environ["CREDITWATCH_BROWSER"] = "1"
+
+
+INTERRUPTED = ("Interrupted: nothing half-written was kept (the load and rebuild are one transaction); "
+               "a crawled run folder stays for `creditwatch load` or the next run.")
+
+
+def stop_at_once_on_interrupt() -> None:
+    """Ctrl-C during `run`: one line and exit 130 within moments. Left to itself, Prefect spends ~80 s
+    retrying to report the crash to its ephemeral server, which the same Ctrl-C already stopped. Exiting
+    at once is safe: the load and rebuild are one DuckDB transaction (never committed half), the snapshot
+    is swapped in atomically, and a crash mid-run is what tests/test_crash_safety.py covers."""
+
+    def stop(signum: int, frame: object) -> None:
+        os.write(2, (INTERRUPTED + "\n").encode())
+        if os.getpgrp() == os.getpid():  # started as its own job: stop our children (spiders, Prefect) too
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            os.killpg(os.getpgrp(), signal.SIGTERM)
+        os._exit(130)
+
+    signal.signal(signal.SIGINT, stop)
 
 
 def _warehouse() -> str | None:
@@ -189,6 +210,7 @@ def run(
     ] = None,
 ) -> None:
     """Run the whole pipeline: crawl → load → link → transform → export → alerts, as the weekly flow."""
+    stop_at_once_on_interrupt()
     _use_browser(browser)
     sources = stages.check_sources(source)
     day = date.fromisoformat(as_of) if as_of else None

@@ -496,3 +496,32 @@ def test_warehouse_snapshot_backup_and_evidence_are_owner_only_whatever_the_umas
     modes |= {p: p.stat().st_mode & 0o777 for p in (tmp_path / "run" / "evidence").rglob("*")}
     assert len(modes) == 8
     assert all(mode == (0o700 if path.is_dir() else 0o600) for path, mode in modes.items()), modes
+
+
+def test_ctrl_c_during_run_stops_at_once_with_one_line(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    # The handler `run` installs, in a process that stands for a run paused after its crawl, with a child
+    # (a spider, Prefect's server) in its group. A real `run --demo` took 80 s to stop here before.
+    script = ("import subprocess, sys, time; from flows.cli import stop_at_once_on_interrupt\n"
+              "stop_at_once_on_interrupt()\n"
+              "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+              "print(child.pid, flush=True); time.sleep(60)\n")
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, start_new_session=True, cwd=Path(__file__).parents[1])
+    try:
+        child = int(process.stdout.readline())
+        started = time.monotonic()
+        os.kill(process.pid, signal.SIGINT)  # Ctrl-C
+        _, stderr = process.communicate(timeout=10)
+        assert time.monotonic() - started < 3 and process.returncode == 130
+        assert stderr.strip().count("\n") == 0 and stderr.startswith("Interrupted: nothing half-written")
+        time.sleep(0.3)
+        stat = Path(f"/proc/{child}/stat")
+        assert not stat.exists() or stat.read_text().split(") ")[1][0] in "ZX"  # the child was stopped too
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
