@@ -445,6 +445,11 @@ def test_ingest_keeps_a_quoted_line_break_and_shows_the_registry_url(warehouse: 
     rows = [json.loads(line) for line in output.splitlines()]
     assert [r["facts"] for r in rows] == ["一行", "第一行\n第二行"]  # both rows, the break inside the cell kept
     assert {r["url"] for r in rows} == {"https://public.creditchina.gov.cn/"}  # not a local file path
+    code, _, error = invoke(warehouse, "export", "--out", str(tmp_path / "exports"))
+    assert code == 0, error
+    shown = b"".join(p.read_bytes() for p in (tmp_path / "exports").rglob("*.csv"))
+    assert b"https://public.creditchina.gov.cn/" in shown and str(tmp_path).encode() not in shown
+    assert b"file:" not in shown and b"penalties.csv" not in shown
 
 
 def test_link_out_refuses_an_input_and_escapes_formula_cells(tmp_path: Path) -> None:
