@@ -637,6 +637,58 @@ def serve() -> None:
     serve_forever(stages.data_dir(_warehouse()), _warehouse())
 
 
+@app.command()
+def deploy(
+    slots: Annotated[
+        list[str] | None,
+        typer.Option("--slots", help="HOST=N: crawlers a registry host may see at once (default 1; repeatable)."),
+    ] = None,
+    pool: Annotated[str, typer.Option(help="The Prefect process work pool.")] = "creditwatch",
+    schedules: Annotated[bool, typer.Option(help="Put the weekly and daily schedules on the runs.")] = True,
+) -> None:
+    """Set up crawling over Prefect workers on the server at PREFECT_API_URL (idempotent): the work pool, one
+    global concurrency limit per registry host, the crawl deployment and the weekly and daily runs."""
+    from flows import prefect_env
+
+    prefect_env.configure(stages.data_dir(_warehouse()))
+    from flows.scale_out import deploy as deploy_all
+
+    wanted: dict[str, int] = {}
+    for pair in slots or []:
+        host, _, n = pair.partition("=")
+        if not n.isdigit() or int(n) < 1:
+            raise typer.BadParameter(f"{pair!r} is not HOST=N with N ≥ 1", param_hint="--slots")
+        wanted[host] = int(n)
+    done = deploy_all(_warehouse(), pool=pool, slots=wanted, schedules=schedules)
+    console.print(f"Work pool {done['pool']}; deployments: {', '.join(done['deployments'])}.")
+    console.print(_table("Host limits", ["limit", "slots"], sorted(done["limits"].items())))
+
+
+@app.command()
+def worker(
+    build: Annotated[
+        bool,
+        typer.Option("--build", help="Also take the runs' load and build: only on the machine with the warehouse."),
+    ] = False,
+    pool: Annotated[str, typer.Option(help="The Prefect process work pool.")] = "creditwatch",
+    limit: Annotated[int | None, typer.Option(help="Flow runs this worker runs at once (default: no limit).")] = None,
+    name: Annotated[str | None, typer.Option(help="The worker's name in Prefect (default: generated).")] = None,
+) -> None:
+    """Start a Prefect worker for the pool (foreground), against the server at PREFECT_API_URL."""
+    from flows import prefect_env
+
+    if not os.environ.get("PREFECT_API_URL"):
+        raise typer.BadParameter("set PREFECT_API_URL to the Prefect server every worker shares "
+                                 "(e.g. http://prefect-host:4200/api)")
+    prefect_env.configure(stages.data_dir(_warehouse()))
+    if _warehouse():  # the runs this worker takes read the same warehouse setting
+        os.environ["CREDITWATCH_WAREHOUSE"] = str(_warehouse())
+    from flows.scale_out import worker_command
+
+    command = worker_command(pool=pool, build=build, limit=limit, name=name)
+    os.execv(command[0], command)
+
+
 alerts_app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,

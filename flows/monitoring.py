@@ -77,6 +77,25 @@ def monitoring_run(
         except Exception as error:  # noqa: BLE001 — a crashed source is recorded, the others go on
             crashed[source] = str(error)
             logger.error("crawl of %s failed: %s", source, error)
+    return finish_run(warehouse, run_id, run_dir, manifests, crashed, export_root=export_root, as_of=as_of,
+                      lang=lang, export=export, alerts_config=alerts_config)
+
+
+def finish_run(
+    warehouse: str | None,
+    run_id: str,
+    run_dir: Path,
+    manifests: dict[str, Any],
+    crashed: dict[str, str],
+    export_root: str = "exports",
+    as_of: date | None = None,
+    lang: str = "zh",
+    export: bool = True,
+    alerts_config: str | None = None,
+) -> dict[str, Any]:
+    """What a run does once every crawl has finished, wherever the crawls ran (here, or on Prefect workers:
+    flows/scale_out.py): load and build once, export, alerts, the run's artifacts. Called inside a flow."""
+    logger = get_run_logger()
     # Alerts: a crashed crawl or a stage that raises is a failed run; the operator hears of it either way.
     failures = [alerts.RunFailure("crawl", why, source) for source, why in crashed.items()]
     week = iso_week(as_of or date.today())

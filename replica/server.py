@@ -82,6 +82,13 @@ def _drift(value: object) -> object:
     return value
 
 
+def site_host(path: str) -> str | None:
+    """The real host a replica path stands for (`/dxzhgl.miit.gov.cn/...` → `dxzhgl.miit.gov.cn`); None for
+    the replica's own hooks and for root paths such as /robots.txt."""
+    host, slash, _ = path.lstrip("/").partition("/")
+    return host if slash and host != "__replica__" else None
+
+
 @dataclass
 class Session:
     sid: str
@@ -103,6 +110,10 @@ class Replica:
         self.epoch = 0  # which week of the world is served (0 = first crawl); /__replica__/epoch?set=N
         self.attempts: Counter[str] = Counter()
         self.hits: Counter[str] = Counter()
+        # Requests being answered now, and the most ever at once, per site host (the path's first segment):
+        # what a registry would see of our politeness, whichever process or machine the crawls run on.
+        self.in_flight: Counter[str] = Counter()
+        self.peak_in_flight: Counter[str] = Counter()
         self.lock = threading.Lock()
         self._port = port
         self._server: ThreadingHTTPServer | None = None
@@ -184,6 +195,19 @@ class Replica:
         cookies = {k: m.value for k, m in SimpleCookie(http.headers.get("Cookie", "")).items()}
         form = dict(parse_qsl(body.decode("utf-8", "replace"))) if body else {}
         request = Request(method, parts.path, dict(parse_qsl(parts.query)), form, cookies, dict(http.headers))
+        host = site_host(parts.path)
+        if host:
+            with self.lock:
+                self.in_flight[host] += 1
+                self.peak_in_flight[host] = max(self.peak_in_flight[host], self.in_flight[host])
+        try:
+            self._answer(http, request)
+        finally:
+            if host:
+                with self.lock:
+                    self.in_flight[host] -= 1
+
+    def _answer(self, http: BaseHTTPRequestHandler, request: Request) -> None:
         response = self._respond(request)
         if response is None:  # a dropped connection (slow fault already slept)
             return
