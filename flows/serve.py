@@ -32,27 +32,41 @@ def free_port() -> int:
 
 
 def start_local_server(data_dir: Path, timeout: float = 120) -> tuple[subprocess.Popen, str]:
+    server, url = launch_local_server(data_dir)
+    wait_for_server(server, url, data_dir, timeout)
+    return server, url
+
+
+def launch_local_server(data_dir: Path) -> tuple[subprocess.Popen, str]:
+    """Start `prefect server` on a free loopback port without waiting for it (the caller may set
+    PREFECT_API_URL to the url and do other work while it starts); then wait_for_server."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/api"
-    log = (data_dir / "prefect-server.log").open("ab")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=os.environ.copy(),
-    )
+    with (data_dir / "prefect-server.log").open("ab") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=os.environ.copy(),
+        )
+    return server, url
+
+
+def wait_for_server(server: subprocess.Popen, url: str, data_dir: Path, timeout: float = 120) -> None:
+    """Until the server answers its health check; stops it and raises if it exits or does not answer in time."""
+    log = data_dir / "prefect-server.log"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise RuntimeError(f"prefect server exited with {server.returncode}; see {log.name}")
+            raise RuntimeError(f"prefect server exited with {server.returncode}; see {log}")
         try:
             with urllib.request.urlopen(f"{url}/health", timeout=2) as answer:  # noqa: S310 (loopback)
                 if answer.status == 200:
-                    return server, url
+                    return
         except OSError:
-            time.sleep(1)
+            time.sleep(0.5)
     server.terminate()
-    raise RuntimeError(f"prefect server did not answer within {timeout:.0f} s; see {log.name}")
+    raise RuntimeError(f"prefect server did not answer within {timeout:.0f} s; see {log}")
 
 
 def deployments(warehouse: str | None) -> list:

@@ -201,14 +201,13 @@ class Replica:
                 self.in_flight[host] += 1
                 self.peak_in_flight[host] = max(self.peak_in_flight[host], self.in_flight[host])
         try:
-            self._answer(http, request)
+            response = self._respond(request)
         finally:
+            # Out of flight before the answer is sent: once the client has it, it may send its next request,
+            # and that one must not find this one still counted.
             if host:
                 with self.lock:
                     self.in_flight[host] -= 1
-
-    def _answer(self, http: BaseHTTPRequestHandler, request: Request) -> None:
-        response = self._respond(request)
         if response is None:  # a dropped connection (slow fault already slept)
             return
         http.send_response(response.status)
