@@ -637,6 +637,15 @@ def serve() -> None:
     serve_forever(stages.data_dir(_warehouse()), _warehouse())
 
 
+def _prefect_server() -> None:
+    """The scale-out commands talk to one shared Prefect server, never an ephemeral one."""
+    from flows import prefect_env
+
+    if not os.environ.get("PREFECT_API_URL"):
+        raise click.UsageError(prefect_env.NO_SERVER)
+    prefect_env.configure(stages.data_dir(_warehouse()))
+
+
 @app.command()
 def deploy(
     slots: Annotated[
@@ -648,17 +657,15 @@ def deploy(
 ) -> None:
     """Set up crawling over Prefect workers on the server at PREFECT_API_URL (idempotent): the work pool, one
     global concurrency limit per registry host, the crawl deployment and the weekly and daily runs."""
-    from flows import prefect_env
-
-    prefect_env.configure(stages.data_dir(_warehouse()))
-    from flows.scale_out import deploy as deploy_all
-
     wanted: dict[str, int] = {}
     for pair in slots or []:
         host, _, n = pair.partition("=")
         if not n.isdigit() or int(n) < 1:
             raise typer.BadParameter(f"{pair!r} is not HOST=N with N ≥ 1", param_hint="--slots")
         wanted[host] = int(n)
+    _prefect_server()
+    from flows.scale_out import deploy as deploy_all
+
     done = deploy_all(_warehouse(), pool=pool, slots=wanted, schedules=schedules)
     console.print(f"Work pool {done['pool']}; deployments: {', '.join(done['deployments'])}.")
     console.print(_table("Host limits", ["limit", "slots"], sorted(done["limits"].items())))
@@ -675,12 +682,7 @@ def worker(
     name: Annotated[str | None, typer.Option(help="The worker's name in Prefect (default: generated).")] = None,
 ) -> None:
     """Start a Prefect worker for the pool (foreground), against the server at PREFECT_API_URL."""
-    from flows import prefect_env
-
-    if not os.environ.get("PREFECT_API_URL"):
-        raise typer.BadParameter("set PREFECT_API_URL to the Prefect server every worker shares "
-                                 "(e.g. http://prefect-host:4200/api)")
-    prefect_env.configure(stages.data_dir(_warehouse()))
+    _prefect_server()
     if _warehouse():  # the runs this worker takes read the same warehouse setting
         os.environ["CREDITWATCH_WAREHOUSE"] = str(_warehouse())
     from flows.scale_out import worker_command

@@ -17,6 +17,10 @@ QUIET = {
     "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "false",
 }
 
+# Work spread over workers needs the one server they all poll (flows/scale_out.py), never an ephemeral one.
+NO_SERVER = ("PREFECT_API_URL is not set: point it at the Prefect server every worker shares "
+             "(e.g. http://prefect-host:4200/api)")
+
 
 class _DropSqliteLockNoise(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:

@@ -29,8 +29,7 @@ from prefect import flow, get_run_logger, task
 from prefect.concurrency.sync import concurrency
 from prefect.runtime import flow_run as current_flow_run
 
-from flows import stages
-from flows.monitoring import finish_run
+from flows import prefect_env, stages
 from flows.serve import DAILY_CRON, TIMEZONE, WEEKLY_CRON
 from pipelines.run_folder import RunFolder, read_manifest
 from spiders.source import sources as declared_sources
@@ -142,6 +141,8 @@ def scale_out_run(
     worker), and once all have finished, the load, build, export and alerts here, once."""
     from prefect.deployments import run_deployment
 
+    from flows.monitoring import finish_run  # here: the crawl runs, which import this module, need none of it
+
     logger = get_run_logger()
     sources = stages.check_sources(sources)
     run_id = stages.new_run_id()
@@ -176,18 +177,24 @@ def scale_out_run(
 # -- deploying --------------------------------------------------------------------------------------------
 
 
-def ensure_host_limits(slots: dict[str, int] | None = None) -> dict[str, int]:
-    """Create each registry host's global concurrency limit, or set it back to its slots: HOST_SLOTS unless
-    `slots` says otherwise for that host. Idempotent; returns limit name → slots."""
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate, GlobalConcurrencyLimitUpdate
-    from prefect.exceptions import ObjectNotFound
-
+def host_slots(slots: dict[str, int] | None = None) -> dict[str, int]:
+    """Limit name → slots for every registry host: HOST_SLOTS unless `slots` says otherwise for that host."""
     hosts = registry_hosts()
     unknown = sorted(set(slots or {}) - set(hosts))
     if unknown:
         raise ValueError(f"no source crawls {', '.join(unknown)}; registry hosts: {', '.join(hosts)}")
-    wanted = {limit_name(h): (slots or {}).get(h, HOST_SLOTS) for h in hosts}
+    bad = {h: n for h, n in (slots or {}).items() if not isinstance(n, int) or n < 1}
+    if bad:
+        raise ValueError(f"slots must be whole numbers ≥ 1, not {bad}")
+    return {limit_name(h): (slots or {}).get(h, HOST_SLOTS) for h in hosts}
+
+
+def ensure_host_limits(wanted: dict[str, int]) -> None:
+    """Create each global concurrency limit, or set it back to its slots (and active). Idempotent."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate, GlobalConcurrencyLimitUpdate
+    from prefect.exceptions import ObjectNotFound
+
     with get_client(sync_client=True) as client:
         for name, limit in wanted.items():
             try:
@@ -197,7 +204,6 @@ def ensure_host_limits(slots: dict[str, int] | None = None) -> dict[str, int]:
                 continue
             if current.limit != limit or not current.active:
                 client.update_global_concurrency_limit(name, GlobalConcurrencyLimitUpdate(limit=limit, active=True))
-    return wanted
 
 
 def ensure_pool(pool: str = POOL) -> None:
@@ -240,12 +246,12 @@ def deploy(
     """Everything the workers need on the Prefect server (PREFECT_API_URL), idempotently: the pool, the host
     limits and the deployments. Returns what was set."""
     if not os.environ.get("PREFECT_API_URL"):
-        raise RuntimeError("PREFECT_API_URL is not set: point it at the Prefect server every worker uses "
-                           "(e.g. http://prefect-host:4200/api)")
+        raise RuntimeError(prefect_env.NO_SERVER)
+    limits = host_slots(slots)
     # Absolute: the runs execute in the workers' own working directories.
     warehouse = str(warehouse_path(warehouse).resolve())
     ensure_pool(pool)
-    limits = ensure_host_limits(slots)
+    ensure_host_limits(limits)
     names = []
     for deployment in deployments(warehouse, schedules=schedules):
         deployment.apply(work_pool_name=pool)

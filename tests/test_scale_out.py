@@ -16,7 +16,10 @@ import threading
 import urllib.request
 from pathlib import Path
 
-from flows.scale_out import host_of, limit_name, registry_hosts, worker_command
+import click
+import pytest
+
+from flows.scale_out import host_of, host_slots, limit_name, registry_hosts, worker_command
 from replica.server import Faults, Replica, site_host
 from replica.world import World
 from spiders.source import sources
@@ -65,14 +68,14 @@ DRIVER = textwrap.dedent("""
         reference = ThreadPoolExecutor(1).submit(single_run)
         wait_for_server(server, url, data)
         phase("server")
-        cli = str(Path(sys.executable).parent / "creditwatch")
         log = (data / "workers.log").open("ab")
-        # worker-a beside the warehouse: the run itself and one crawl; worker-b: one crawl.
-        for args in (["--build", "--limit", "2", "--name", "worker-a"], ["--limit", "1", "--name", "worker-b"]):
-            workers.append(subprocess.Popen([cli, "--warehouse", warehouse, "worker", *args], stdout=log,
-                                            stderr=subprocess.STDOUT, cwd=data))
+        # What `creditwatch worker` starts. worker-a, beside the warehouse: the run itself and one crawl (limit 2);
+        # worker-b: one crawl (limit 1). So with two crawls pending at once, each worker takes one.
+        for command in (scale_out.worker_command(build=True, limit=2, name="worker-a"),
+                        scale_out.worker_command(limit=1, name="worker-b")):
+            workers.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=data))
         deployed = scale_out.deploy(warehouse, schedules=False)
-        scale_out.deploy(warehouse, schedules=False)  # twice: idempotent
+        scale_out.ensure_pool(), scale_out.ensure_host_limits(deployed["limits"])  # again: idempotent
         phase("deploy")
         from prefect.client.orchestration import get_client
         from prefect.client.schemas.filters import FlowFilter, FlowFilterName
@@ -175,6 +178,26 @@ def test_every_registry_host_has_its_limit_and_every_source_a_host() -> None:
     assert hosts == sorted({s.host for s in sources().values()}) and len(hosts) == len(set(hosts))
     assert all(host_of(name) in hosts for name in sources())
     assert {limit_name(h) for h in hosts} == {f"creditwatch-host-{h}" for h in hosts}
+
+
+def test_deploy_and_worker_need_the_shared_server_and_sane_slots(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    runner = CliRunner()
+    env = {"PREFECT_API_URL": ""}
+    for args in (["deploy"], ["worker", "--build"]):
+        done = runner.invoke(app, ["--warehouse", str(tmp_path / "w.duckdb"), *args], env=env)
+        # a usage error: `creditwatch` (flows.cli.main) prints it as one line and exits 2
+        assert isinstance(done.exception, click.UsageError), done.output
+        assert "PREFECT_API_URL is not set" in str(done.exception)
+    done = runner.invoke(app, ["deploy", "--slots", "dxzhgl.miit.gov.cn=0"], env=env)
+    assert done.exit_code == 2 and "not HOST=N with N ≥ 1" in done.output
+    assert host_slots({"dxzhgl.miit.gov.cn": 2})[limit_name("dxzhgl.miit.gov.cn")] == 2
+    assert set(host_slots().values()) == {1}
+    with pytest.raises(ValueError, match="no source crawls example.org"):
+        host_slots({"example.org": 1})
 
 
 def test_the_build_worker_also_polls_the_build_queue() -> None:
