@@ -94,13 +94,18 @@ def crawl_source_run(
     settings: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Crawl one source into `run_dir` (shared storage), holding its registry host's slot while it crawls."""
+    label_this_run()
+    return polite_crawl_task(stages.check_sources([source])[0], run_dir, replica_url, solver, spider_args, settings)
+
+
+def label_this_run() -> None:
+    """Label the current flow run with the worker running it: the operator (and the run) see who crawled what."""
     from prefect.client.orchestration import get_client
 
     flow_run_id = current_flow_run.get_id()
-    if flow_run_id:  # the label tells the operator (and the run) which worker took this crawl
+    if flow_run_id:
         with get_client(sync_client=True) as client:
             client.update_flow_run_labels(flow_run_id, {WORKER_LABEL: worker_name()})
-    return polite_crawl_task(stages.check_sources([source])[0], run_dir, replica_url, solver, spider_args, settings)
 
 
 def wait_for_runs(flow_run_ids: dict[str, Any], timeout: float, poll: float = 2.0) -> dict[str, Any]:
@@ -144,6 +149,7 @@ def scale_out_run(
     from flows.monitoring import finish_run  # here: the crawl runs, which import this module, need none of it
 
     logger = get_run_logger()
+    label_this_run()
     sources = stages.check_sources(sources)
     run_id = stages.new_run_id()
     run_dir = stages.runs_dir(warehouse) / run_id

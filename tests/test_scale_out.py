@@ -17,6 +17,7 @@ import urllib.request
 from pathlib import Path
 
 import click
+import duckdb
 import pytest
 
 from flows.scale_out import host_of, host_slots, limit_name, registry_hosts, worker_command
@@ -92,7 +93,8 @@ DRIVER = textwrap.dedent("""
             out["crawls"] = [{"name": r.name, "state": r.state.type.value, "start": r.start_time, "end": r.end_time,
                               "worker": r.labels.get(scale_out.WORKER_LABEL)} for r in crawls]
             out["limits"] = {l.name: [l.limit, l.active_slots] for l in client.read_global_concurrency_limits()}
-        out["run_state"] = run.state.type.value
+            run = client.read_flow_run(run.id)
+        out["run_state"], out["run_worker"] = run.state.type.value, run.labels.get(scale_out.WORKER_LABEL)
         out["deployed"] = deployed
         reference.result()
         out["warehouses"] = [warehouse, single]
@@ -118,8 +120,6 @@ REPLICA_URL = re.compile(r"http://127\.0\.0\.1:\d+")
 def warehouse_rows(path: str) -> dict[str, list[str]]:
     """Every row of every raw, core and marts table, sorted, with run ids and the replica's address masked and
     the timestamp columns left out."""
-    import duckdb
-
     con = duckdb.connect(path, read_only=True)
     try:
         tables = con.execute("SELECT table_schema, table_name FROM information_schema.tables "
@@ -154,6 +154,7 @@ def test_crawls_spread_over_two_workers_keep_one_request_per_host_and_build_the_
     [line] = [x for x in done.stdout.splitlines() if x.startswith("RESULT ")]
     result = json.loads(line.removeprefix("RESULT "))
     assert result["run_state"] == "COMPLETED", logs
+    assert result["run_worker"] == "worker-a"  # the run (load and build) on the worker beside the warehouse
     host = host_of(SOURCES[0])
     assert host_of(SOURCES[1]) == host
     # Both workers took a crawl run, each completed.
@@ -167,6 +168,13 @@ def test_crawls_spread_over_two_workers_keep_one_request_per_host_and_build_the_
     # The crawls of the two sources (their subprocesses, from the manifests) did not overlap in time.
     windows = sorted((m["started_at"], m["finished_at"]) for m in manifests(result["warehouses"][0]))
     assert len(windows) == 2 and windows[0][1] <= windows[1][0], windows
+    # Loaded once, after both crawls had finished: one run, holding both sources, loaded after the last crawl.
+    con = duckdb.connect(result["warehouses"][0], read_only=True)
+    try:
+        assert con.execute("SELECT sources, complete, loaded_at >= crawled_at FROM ops.runs").fetchall() == [
+            (sorted(SOURCES), True, True)]
+    finally:
+        con.close()
     scaled, single = (warehouse_rows(p) for p in result["warehouses"])
     assert scaled["raw.records"] and scaled.keys() == single.keys()
     assert {t: rows for t, rows in scaled.items() if rows != single[t]} == {}
