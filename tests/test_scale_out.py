@@ -9,6 +9,7 @@ import contextlib
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import textwrap
@@ -145,13 +146,21 @@ def manifests(warehouse: str) -> list[dict]:
     return [json.loads(p.read_text()) for p in sorted(run_dir.glob("*.manifest.json"))]
 
 
+@pytest.mark.timeout(360)
 def test_crawls_spread_over_two_workers_keep_one_request_per_host_and_build_the_same_warehouse(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    done = subprocess.run([sys.executable, "-c", DRIVER, str(tmp_path), json.dumps(SOURCES), AS_OF],
-                          capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path, check=False)
+    # Its own session: on a timeout the driver, its server, its workers and their runs all go at once.
+    with subprocess.Popen([sys.executable, "-c", DRIVER, str(tmp_path), json.dumps(SOURCES), AS_OF], env=env,
+                          cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          start_new_session=True) as driver:
+        try:
+            stdout, stderr = driver.communicate(timeout=300)
+        except subprocess.TimeoutExpired:
+            os.killpg(driver.pid, signal.SIGKILL)
+            stdout, stderr = driver.communicate()
     logs = "".join(p.read_text(errors="replace")[-3000:] for p in (tmp_path / "data").glob("*.log"))
-    assert done.returncode == 0, done.stderr[-3000:] + logs
-    [line] = [x for x in done.stdout.splitlines() if x.startswith("RESULT ")]
+    assert driver.returncode == 0, stderr[-3000:] + logs
+    [line] = [x for x in stdout.splitlines() if x.startswith("RESULT ")]
     result = json.loads(line.removeprefix("RESULT "))
     assert result["run_state"] == "COMPLETED", logs
     assert result["run_worker"] == "worker-a"  # the run (load and build) on the worker beside the warehouse
