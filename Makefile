@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # The browser the report test and the browser-session test drive (Debian's chromium package).
 CHROMIUM ?= $(or $(CREDITWATCH_CHROMIUM),/usr/bin/chromium)
 
-.PHONY: demo test lint bench lock clean-venv chromium
+.PHONY: demo demo-repair test lint bench lock clean-venv chromium
 
 $(STAMP): requirements/lock.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,21 @@ $(STAMP): requirements/lock.txt pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/creditwatch run --demo
+
+# A repair case from open to removed_verified (README: "A repair, step by step"), in its own warehouse so
+# the case is RC-0001: week 0 on the replica, the case opened (pack in exports/repair/RC-0001/), submitted
+# and accepted today, then week 1, where the replica no longer serves the record: the run verifies it.
+DEMO_REPAIR := data/demo-repair/creditwatch.duckdb
+DEMO_RECORD := 宁通管罚〔2025〕1号
+demo-repair: $(STAMP)
+	rm -rf data/demo-repair
+	$(BIN)/creditwatch --warehouse $(DEMO_REPAIR) run --demo
+	$(BIN)/creditwatch --warehouse $(DEMO_REPAIR) repair open '$(DEMO_RECORD)'
+	$(BIN)/creditwatch --warehouse $(DEMO_REPAIR) repair submit RC-0001 --on $$(date +%F) --platform creditchina --receipt DEMO-0001
+	$(BIN)/creditwatch --warehouse $(DEMO_REPAIR) repair outcome RC-0001 accepted --on $$(date +%F)
+	$(BIN)/creditwatch --warehouse $(DEMO_REPAIR) repair list
+	$(BIN)/creditwatch --warehouse $(DEMO_REPAIR) run --demo --replica-week 1
+	$(BIN)/creditwatch --warehouse $(DEMO_REPAIR) repair list
 
 # Some tests render in a real Chromium, driven by Playwright, whose bundled Node driver needs libatomic.
 # Both are installed here when missing and we may (root, or password-less sudo, with apt-get); otherwise

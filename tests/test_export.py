@@ -128,8 +128,8 @@ def test_iso_week_names_the_folder_and_parses_back() -> None:
 def test_workbook_layout_types_and_highlight(con, tmp_path: Path) -> None:
     result = export_week(con, tmp_path, WEEK)
     book = openpyxl.load_workbook(next(p for p in result.files if p.suffix == ".xlsx"))
-    assert book.sheetnames == ["概览", "本周新增", "在公示", "可申请修复", "待复核", "许可证风险", "年报预警",
-                               "云服务信用评价"]
+    assert book.sheetnames == ["概览", "本周新增", "在公示", "可申请修复", "修复进度", "待复核", "许可证风险",
+                               "年报预警", "云服务信用评价"]
     for sheet in book.worksheets:
         assert sheet.freeze_panes == "A2", sheet.title
         assert sheet.auto_filter.ref and sheet.auto_filter.ref.startswith("A1:"), sheet.title

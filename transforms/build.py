@@ -28,6 +28,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.uscc import PERSONAL_USCC_PREFIX
 from spiders.source import record_types, sources
 from transforms.reporting import set_sql_calendar
 from warehouse.db import pause_point, transaction
@@ -241,6 +242,7 @@ def build(con: duckdb.DuckDBPyConnection, targets: list[str] | None = None, as_o
     result = BuildResult()
     with transaction(con):
         set_sql_calendar(con, as_of or date.today())
+        con.execute("SET VARIABLE personal_uscc_prefix = ?", [PERSONAL_USCC_PREFIX])
         load_seeds(con)
         for name in order:
             started = time.perf_counter()
