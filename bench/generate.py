@@ -65,8 +65,13 @@ FAMILIES = {
     ("gsxt", "abnormal_operation"): 0.25,
     ("gsxt", "serious_illegal_list"): 0.04,
     ("miit", "telecom_list_entry"): 0.01,
-    ("court", "court_dishonest"): 0.25,
+    ("court", "court_dishonest"): 0.23,
+    ("creditchina", "serious_dishonest_list"): 0.01,
+    ("tax", "tax_major_violation"): 0.01,
 }
+# Annual-report facts come on top of `records`: one per licence (电信业务经营许可年报) and one per operator
+# (企业年度报告); LATE_FILERS of them have not filed last year's report (next week's change: filed).
+LATE_FILERS = 0.05
 CHANGED, REMOVED, ADDED = 0.03, 0.01, 0.01  # next week: 5 % of records differ
 
 REGIONS = ("北京", "上海", "广州", "深圳", "杭州", "南京", "成都", "武汉", "西安", "重庆", "天津", "苏州", "郑州",
@@ -495,6 +500,84 @@ def court_cases(world: World, rows: np.ndarray, revision: np.ndarray, today: dat
     return Batch(rows, case, url, fields, raw)
 
 
+def dishonest_entries(world: World, rows: np.ndarray, revision: np.ndarray, today: date) -> Batch:
+    """信用中国 严重失信主体名单 entries (typeSourceSearch rows read by their labels)."""
+    seed, salt = world.seed, "sdl"
+    name, uscc, uscc_raw = _subject_fields(world, rows, salt, 0.2)
+    listed = dates(seed, rows, salt + "l", today, 365 * 3, 10)
+    region = pick(seed, rows, salt + "g", REGIONS)
+    number = join(pick(seed, rows, salt + "a", ABBREV), "信严失〔", pc.utf8_slice_codeunits(listed, 0, 4), "〕",
+                  pc.cast(pa.array(rows), pa.string()), "号")
+    list_name = pick(seed, rows, salt + "n", ("重大税收违法失信主体", "失信被执行人", "严重违法失信企业名单"))
+    reason = join(pick(seed, rows, salt + "r", SERIOUS_REASONS), when(revision > 0, "(更正)", ""))
+    authority = join(region, "市市场监督管理局")
+    fields = {"authority": authority, "data_source": authority, "document_no": number, "list_name": list_name,
+              "listed_on": listed, "reason": reason, "subject_name": name, "subject_uscc": uscc,
+              "subject_uscc_raw": uscc_raw}
+    raw = {"sx_mc": name, "sx_shxym": uscc_raw, "sx_mdlb": list_name, "sx_lryy": reason, "sx_lrrq": listed,
+           "sx_wsh": number, "sx_rdbm": authority}
+    url = join("http://replica/public.creditchina.gov.cn/private-api/typeSourceSearch?type=严重失信主体名单&keyword=",
+               name)
+    return Batch(rows, number, url, fields, raw)
+
+
+def tax_cases(world: World, rows: np.ndarray, revision: np.ndarray, today: date) -> Batch:
+    """重大税收违法失信主体 cases (catalogSearch credit_swzj_fr_zdsswfajdsr); people's names arrive masked."""
+    seed, salt = world.seed, "tax"
+    name, uscc, uscc_raw = _subject_fields(world, rows, salt, 0.2)
+    day = dates(seed, rows, salt + "p", today, 365 * 3, 30)
+    period = join(pc.utf8_slice_codeunits(day, 0, 4), "年", pc.utf8_slice_codeunits(day, 5, 7), "月")
+    nature = pick(seed, rows, salt + "n", ("虚开增值税专用发票", "偷税", "逃避追缴欠税"))
+    facts = join(nature, "，涉及税款", pc.cast(pa.array(rows % 900 + 100), pa.string()), "万元",
+                 when(revision > 0, "(更正)", ""))
+    legal_rep = join(pick(seed, rows, salt + "s", SURNAMES), "*")
+    authority = join(pick(seed, rows, salt + "g", REGIONS), "市税务局稽查局")
+    key = join(pc.fill_null(uscc_raw, name), "|", period, "|", hex_ids(seed, rows, salt + "h", 8))
+    fields = {"address": None, "basis_and_penalty": "依据《中华人民共和国税收征收管理法》第六十三条处理",
+              "case_nature": nature, "data_source": authority, "facts": facts, "finance_head": legal_rep,
+              "intermediary_withheld": None, "legal_rep": legal_rep, "org_code": None, "reported_on":
+              join(pc.utf8_slice_codeunits(day, 0, 7), "-01"), "reporting_period": period, "subject_name": name,
+              "subject_uscc": uscc, "subject_uscc_raw": uscc_raw, "taxpayer_id": uscc_raw}
+    raw = {"nsrmc": name, "tyshxydm": uscc_raw, "ajsbq": period, "ajxz": nature, "zywfss": facts,
+           "fddbrhzfzrmc": legal_rep, "fyzjzrdcwfzrxm": legal_rep, "dataSource": authority}
+    url = join("http://replica/public.creditchina.gov.cn/private-api/catalogSearch?tableName="
+               "credit_swzj_fr_zdsswfajdsr&keyword=", name)
+    return Batch(rows, key, url, fields, raw)
+
+
+def _filed_year(world: World, rows: np.ndarray, revision: np.ndarray, today: date, salt: str) -> pa.Array:
+    """Last year for most; the year before for LATE_FILERS (until next week's change files it)."""
+    late = (draw(world.seed, rows, salt) < LATE_FILERS) & (revision == 0)
+    return pa.array(np.where(late, today.year - 2, today.year - 1).astype(str), pa.string())
+
+
+def telecom_reports(world: World, rows: np.ndarray, revision: np.ndarray, today: date) -> Batch:
+    """电信业务经营许可年报: the latest year licence `row` has filed (getreporty), keyed like the licence."""
+    licence = licences(world, rows, np.zeros(len(rows), dtype=np.int64), today)
+    year = _filed_year(world, rows, revision, today, "trep")
+    fields = {"company_name": licence.fields["company_name"], "last_filed_year": year, "lic_id": licence.natural_key,
+              "licence_no": licence.fields["licence_no"]}
+    raw = {"lic_id": licence.natural_key, "license_no": licence.fields["licence_no"],
+           "company_name": licence.fields["company_name"], "getreporty": join('{"FILL_YEAR": "', year, '"}')}
+    return Batch(rows, licence.natural_key, licence.url, fields, raw, frozenset({"getreporty"}))
+
+
+def company_reports(world: World, rows: np.ndarray, revision: np.ndarray, today: date) -> Batch:
+    """企业年度报告: the years operator `row` (its registered entity on the 公示系统) has filed (anCheYearInfo)."""
+    owner = pa.array(rows % world.scale.operators)
+    name, code = world.operator_names.take(owner), world.operator_usccs.take(owner)
+    year = _filed_year(world, rows, revision, today, "crep")
+    filed_on = join(pc.cast(pc.add(pc.cast(year, pa.int32()), 1), pa.string()), "-0",
+                    pc.cast(pa.array(rows % 6 + 1), pa.string()), "-15")  # January to June of the year after
+    key = join(pc.fill_null(code, ""), "|", name)
+    fields = {"last_filed_on": filed_on, "last_filed_year": year, "subject_name": name, "subject_uscc": code,
+              "subject_uscc_raw": code, "years_filed": join("2021,2022,2023,", year)}
+    raw = {"entName": name, "uniscId": code, "anCheYear": year, "anCheDate": filed_on}
+    url = join("http://replica/app.gsxt.gov.cn/gsxt/corp-query-entprise-info-anCheYearInfo-",
+               hex_ids(world.seed, rows, "crep-p", 24), ".html")
+    return Batch(rows, key, url, fields, raw)
+
+
 Maker = Callable[[World, np.ndarray, np.ndarray, date], Batch]
 MAKERS: dict[tuple[str, str], Maker] = {
     ("miit", "licence"): licences,
@@ -504,6 +587,10 @@ MAKERS: dict[tuple[str, str], Maker] = {
     ("gsxt", "serious_illegal_list"): lambda w, r, v, t: listings(w, r, v, t, "serious_illegal_list"),
     ("miit", "telecom_list_entry"): telecom_entries,
     ("court", "court_dishonest"): court_cases,
+    ("creditchina", "serious_dishonest_list"): dishonest_entries,
+    ("tax", "tax_major_violation"): tax_cases,
+    ("miit", "telecom_annual_report"): telecom_reports,
+    ("gsxt", "company_annual_report"): company_reports,
 }
 
 
@@ -540,6 +627,8 @@ def family_sizes(scale: Scale) -> dict[tuple[str, str], int]:
     rest = max(scale.records - licences_n, 0)
     sizes = {(source_of("miit", "licence"), "licence"): licences_n}
     sizes.update({(source_of(*family), family[1]): int(rest * share) for family, share in FAMILIES.items()})
+    sizes[(source_of("miit", "telecom_annual_report"), "telecom_annual_report")] = licences_n
+    sizes[(source_of("gsxt", "company_annual_report"), "company_annual_report")] = scale.operators
     return sizes
 
 
