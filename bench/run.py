@@ -12,7 +12,8 @@ a prepared warehouse and the like happen before the clock starts) and prints its
 
 Stages (see bench/README.md): generate, crawl, load, transform, link, full (load + build in one
 transaction, as the weekly run), incremental (next week's run on top of the full one), export, publish,
-removal (`creditwatch removal` on a synthetic CASES.csv, streamed in batches).
+removal (`creditwatch removal` on a synthetic CASES.csv, streamed in batches), ingest (a synthetic 双公示
+penalty CSV through `creditwatch ingest`'s file → run folder step, streamed in batches).
 """
 
 from __future__ import annotations
@@ -37,11 +38,14 @@ from typing import Any
 from bench.generate import AS_OF, SCALES, SEED, WEEK1_RUN, WEEK2_RUN, generate
 
 RESULTS = Path(__file__).parent / "results.md"
-STAGES = ("generate", "crawl", "load", "transform", "link", "full", "incremental", "export", "publish", "removal")
+STAGES = ("generate", "crawl", "load", "transform", "link", "full", "incremental", "export", "publish", "removal",
+          "ingest")
 GIB = 1024**3
 MEMORY_TARGET = 4 * GIB
 # Rows of the synthetic CASES.csv the removal stage answers (issue 13 item 7 names a 1.9M-row file).
 REMOVAL_ROWS = {"small": 200_000, "1m": 1_900_000, "10m": 1_900_000}
+# Rows of the synthetic 双公示 penalty CSV the ingest stage reads (issue 13 item 7: ~980k rows, 200 MB).
+INGEST_ROWS = {"small": 100_000, "1m": 980_000, "10m": 980_000}
 WEEK1_AS_OF = AS_OF - timedelta(days=7)
 
 
@@ -61,6 +65,7 @@ TARGETS = {
     "link": Target("≤ 60 s for 1M × 60k", 60, 1_000_000),
     "incremental": Target("≤ 20 % of the full run", share_of_full=0.20),
     "removal": Target("≤ 2 GiB RSS at any file size", memory=2 * GIB),
+    "ingest": Target("≤ 2 GiB RSS at any file size", memory=2 * GIB),
 }
 
 
@@ -314,6 +319,51 @@ def work_removal(work: Path, scale: str) -> dict[str, Any]:
                       "file_mib": round(cases.stat().st_size / 2**20, 1)}}
 
 
+def ingest_file_path(work: Path, scale: str) -> Path:
+    return work / f"ingest-penalties-{INGEST_ROWS[scale]}.csv"
+
+
+def write_penalty_csv(path: Path, rows: int) -> Path:
+    """A 双公示 行政处罚 CSV (official headers, GB18030 like many official exports) of `rows` distinct decisions,
+    written row by row; every 50th 违法事实 holds a quoted line break and every 7th an ID number to mask."""
+    import csv
+
+    from pipelines.ingest import PENALTY_HEADERS
+
+    headers = list(PENALTY_HEADERS)
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="gb18030", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(headers)
+        for i in range(rows):
+            facts = f"未按规定履行义务，第{i}号案件" + ("\n经查属实" if i % 50 == 0 else "") + (
+                f"，当事人身份证号110101{1960 + i % 40}0101{i % 1000:03d}3" if i % 7 == 0 else "")
+            values = {"行政相对人名称": f"测试{i % 60000}科技有限公司", "行政处罚决定书文号": f"京市监罚〔2025〕{i}号",
+                      "违法事实": facts, "处罚依据": "《中华人民共和国电信条例》第五十九条", "处罚类别": "罚款",
+                      "处罚内容": f"罚款{1000 + i % 90000}元", "罚款金额(万元)": f"{(1000 + i % 90000) / 10000:.4f}",
+                      "处罚决定日期": f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}", "处罚机关": "北京市通信管理局",
+                      "数据来源单位": "北京市通信管理局"}
+            writer.writerow([values.get(h, "") for h in headers])
+    os.replace(tmp, path)
+    return path
+
+
+def work_ingest(work: Path, scale: str) -> dict[str, Any]:
+    from pipelines.ingest import FORMAT, ingest_file
+    from spiders.source import item_fields, sources
+
+    source = next(name for name, s in sources().items() if FORMAT in s.files)
+    path = ingest_file_path(work, scale)  # written by the parent (main), so its memory is not counted here
+    run_dir = _fresh(work / "ingest-run")
+    started = time.perf_counter()
+    manifest = ingest_file(source, path, run_dir, item_fields(source), sources()[source].files[FORMAT])
+    seconds = time.perf_counter() - started
+    shutil.rmtree(run_dir)
+    return {"seconds": seconds, "rows": manifest.expected_rows, "unit": "file rows (CSV → run folder)",
+            "extra": {"records": manifest.items, "quarantined": manifest.quarantined,
+                      "file_mib": round(path.stat().st_size / 2**20, 1)}}
+
+
 def _size(work: Path) -> int:
     path = work / "base_loaded.duckdb"
     return path.stat().st_size if path.exists() else 0
@@ -322,7 +372,7 @@ def _size(work: Path) -> int:
 WORKERS: dict[str, Callable[[Path, str], dict[str, Any]]] = {
     "generate": work_generate, "crawl": work_crawl, "load": work_load, "transform": work_transform,
     "link": work_link, "full": work_full, "incremental": work_incremental, "export": work_export,
-    "publish": work_publish, "removal": work_removal,
+    "publish": work_publish, "removal": work_removal, "ingest": work_ingest,
 }
 
 
@@ -474,12 +524,14 @@ def main(argv: list[str] | None = None) -> int:
     work = args.workdir or Path(tempfile.mkdtemp(prefix=f"creditwatch-bench-{args.scale}-"))
     work.mkdir(parents=True, exist_ok=True)
     stages = [s for s in STAGES if s in args.stages]
-    if "generate" not in stages and not _runs(work)[0].exists() and stages != ["removal"]:
+    if "generate" not in stages and not _runs(work)[0].exists() and not set(stages) <= {"removal", "ingest"}:
         stages.insert(0, "generate")  # every other stage reads the generated runs
     if "removal" in stages and not removal_cases(work, args.scale).exists():
         from transforms.removal.bench import write_cases_csv
 
         write_cases_csv(removal_cases(work, args.scale), REMOVAL_ROWS[args.scale])
+    if "ingest" in stages and not ingest_file_path(work, args.scale).exists():
+        write_penalty_csv(ingest_file_path(work, args.scale), INGEST_ROWS[args.scale])
     command = "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:])
     print(f"bench: scale {args.scale}, {args.repeat} run(s) per stage, work dir {work}", flush=True)
     started = time.perf_counter()

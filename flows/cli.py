@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import time
 from datetime import date
@@ -58,6 +59,26 @@ def _use_browser(browser: bool) -> None:
     # Crawls run in subprocesses (spiders/run.py), which read this from their environment.
     if browser:
         os.environ["CREDITWATCH_BROWSER"] = "1"
+
+
+INTERRUPTED = ("Interrupted: nothing half-written was kept (the load and rebuild are one transaction); "
+               "a crawled run folder stays for `creditwatch load` or the next run.")
+
+
+def stop_at_once_on_interrupt() -> None:
+    """Ctrl-C during `run`: one line and exit 130 within moments. Left to itself, Prefect spends ~80 s
+    retrying to report the crash to its ephemeral server, which the same Ctrl-C already stopped. Exiting
+    at once is safe: the load and rebuild are one DuckDB transaction (never committed half), the snapshot
+    is swapped in atomically, and a crash mid-run is what tests/test_crash_safety.py covers."""
+
+    def stop(signum: int, frame: object) -> None:
+        os.write(2, (INTERRUPTED + "\n").encode())
+        if os.getpgrp() == os.getpid():  # started as its own job: stop our children (spiders, Prefect) too
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            os.killpg(os.getpgrp(), signal.SIGTERM)
+        os._exit(130)
+
+    signal.signal(signal.SIGINT, stop)
 
 
 def _warehouse() -> str | None:
@@ -194,6 +215,7 @@ def run(
     ] = None,
 ) -> None:
     """Run the whole pipeline: crawl → load → link → transform → export → alerts, as the weekly flow."""
+    stop_at_once_on_interrupt()
     _use_browser(browser)
     sources = stages.check_sources(source)
     day = date.fromisoformat(as_of) if as_of else None
@@ -248,7 +270,8 @@ def crawl(
     run_dir: Annotated[Path | None, typer.Option(help="Run folder (default: a new one under data/runs).")] = None,
     browser: Annotated[bool, typer.Option("--browser", help=BROWSER_HELP)] = False,
 ) -> None:
-    """Crawl sources into a run folder (not loaded; see `creditwatch load`)."""
+    """Crawl sources into a run folder (not loaded; see `creditwatch load`). Exit 1 when a source crashed or
+    ended incomplete (a site that does not answer, a blocked page …)."""
     _use_browser(browser)
     sources = stages.check_sources(sources)
     folder = run_dir or stages.runs_dir(_warehouse()) / stages.new_run_id()
@@ -263,22 +286,28 @@ def crawl(
                 continue
         state = "complete" if manifest.complete else "INCOMPLETE: " + "; ".join(manifest.incomplete_reasons)
         console.print(f"{source}: {manifest.items} records, {manifest.quarantined} quarantined, {state}")
+        failed = failed or not manifest.complete  # e.g. the site (or --replica-url) did not answer
     console.print(f"Run folder: {folder}")
     if failed:
         raise typer.Exit(1)
 
 
 @app.command()
-def load(run_dir: Annotated[Path | None, typer.Argument(help="Run folder (default: the newest).")] = None) -> None:
-    """Load a crawl run folder into the warehouse (one transaction; loading it again changes nothing)."""
+def load(
+    run_dir: Annotated[Path | None, typer.Argument(help="Run folder (default: the newest).")] = None,
+    as_of: Annotated[str | None, typer.Option(help="Date the marts are rebuilt for (YYYY-MM-DD; default today).")]
+    = None,
+) -> None:
+    """Load a crawl run folder and rebuild the models with the data tests, as a run does (one transaction:
+    a folder that fails a data test changes nothing; loading it again changes nothing)."""
     folder = run_dir or stages.latest_run_dir(_warehouse())
-    result = stages.load(_warehouse(), folder)
+    result = stages.load_and_build(_warehouse(), folder, as_of=date.fromisoformat(as_of) if as_of else None)["load"]
     if not result["loaded"]:
         console.print(f"Run {result['run_id']} was loaded before: nothing changed.")
         return
     console.print(
         f"Loaded {result['run_id']}: {result['new']} new, {result['changed']} changed, "
-        f"{result['removed']} removed, {result['quarantined']} quarantined."
+        f"{result['removed']} removed, {result['quarantined']} quarantined; models rebuilt, data tests passed."
     )
 
 
@@ -304,9 +333,12 @@ def link(
 
 
 @app.command()
-def transform(as_of: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default today).")] = None) -> None:
+def transform(
+    as_of: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default today).")] = None,
+    full: Annotated[bool, typer.Option("--full", help="From scratch: forget the linker's decided pairs.")] = False,
+) -> None:
     """Rebuild staging, core and marts and run the data tests (all or nothing)."""
-    result = stages.transform(_warehouse(), as_of=date.fromisoformat(as_of) if as_of else None)
+    result = stages.transform(_warehouse(), as_of=date.fromisoformat(as_of) if as_of else None, full=full)
     rows = [(name, result["rows"][name], f"{result['seconds'][name]:.2f}") for name in result["built"]]
     console.print(_table("Models built", ["model", "rows", "seconds"], rows))
 
@@ -496,19 +528,32 @@ def replica(
 
 @app.command()
 def sql(
-    query: Annotated[str, typer.Argument(help="A SQL query (the warehouse is opened read-only).")],
+    query: Annotated[str, typer.Argument(help="A SQL query on the snapshot: read-only, no file access.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print rows as JSON lines.")] = False,
     live: Annotated[bool, typer.Option("--live", help="Read the warehouse file, not the published snapshot.")] = False,
+    to: Annotated[
+        Path | None,
+        typer.Option("--to", help="Write the rows to FILE.parquet or FILE.csv (the CLI writes it, atomically)."),
+    ] = None,
 ) -> None:
-    """Run a read-only query against the published snapshot (or the live warehouse) and print the result."""
-    from warehouse.db import connect
-    from warehouse.snapshot import reader_path
+    """Run a query against the published snapshot (or the live warehouse) and print or extract the result.
 
-    con = connect(reader_path(_warehouse(), live=live), read_only=True)
+    The file is opened read-only and DuckDB's file access is off: a query can read every schema, but
+    cannot write or read other files (COPY … TO, read_csv, ATTACH), install or load extensions, or
+    change settings. Use --to for an extract."""
+    from flows.extract import check_target, write_extract
+    from warehouse.snapshot import analyst_connection, reader_path, snapshot_path
+
+    if to is not None:
+        check_target(to, [stages.warehouse_path(_warehouse()), snapshot_path(_warehouse())])
+    con = analyst_connection(reader_path(_warehouse(), live=live))
     try:
         relation = con.sql(query)
         if relation is None:
             console.print("OK")
+            return
+        if to is not None:
+            console.print(f"Wrote {write_extract(relation, to)} rows to {to}")
             return
         columns, rows = relation.columns, relation.fetchall()
     finally:
@@ -532,10 +577,9 @@ def status() -> None:
 @app.command()
 def doctor() -> None:
     """Check the warehouse (schema, duplicate keys, orphan links, stale snapshot, unloaded runs,
-    incomplete sources, quarantine growth) and say what to do. Exit 1 on any error."""
-    from warehouse.maintenance import doctor as check
-
-    findings = check(_warehouse())
+    incomplete sources, quarantine growth, data tests on a trial rebuild) and say what to do. Exit 1 on any
+    error."""
+    findings = stages.doctor(_warehouse())
     colour = {"ok": "green", "warn": "yellow", "error": "red"}
     rows = [(f"[{colour[f.level]}]{f.level}[/]", f.check, f.message, f.fix or "") for f in findings]
     console.print(_table("Doctor", ["level", "check", "finding", "what to do"], rows))
@@ -575,12 +619,15 @@ def backup(out: Annotated[Path, typer.Argument(help="A file, or a folder to put 
 
 @app.command()
 def restore(file: Annotated[Path, typer.Argument(help="A backup written by `creditwatch backup`.")]) -> None:
-    """Replace the warehouse with a backup (the current file is kept as <name>.before-restore)."""
+    """Replace the warehouse with a verified backup (the current file is kept as <name>.before-restore-<time>).
+
+    The backup is checked first (opens, every table reads back, schema version, the doctor's integrity
+    checks); a backup that fails leaves the warehouse byte-identical."""
     from warehouse.maintenance import restore as run_restore
 
-    run_restore(file, _warehouse())
+    kept = run_restore(file, _warehouse())
     console.print(
-        f"Restored {file}; the previous warehouse is kept beside it as .before-restore. "
+        f"Restored {file}" + (f"; the previous warehouse is kept as {kept}" if kept else "") + ". "
         "Run `creditwatch purge` again: data purged after the backup came back with it."
     )
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -23,7 +25,7 @@ from pipelines.ingest import FORMAT, IngestError, ingest_file
 from pipelines.run_folder import Manifest, RunFolder, read_manifest, write_manifest
 from spiders import available
 from spiders.source import item_fields, sources
-from transforms.build import BuildResult, build
+from transforms.build import BuildResult, DataTestFailure, build
 from transforms.export import _as_of, export_week, scope_of
 from transforms.repair.verify import verify_cases
 from transforms.report import write_report
@@ -32,7 +34,8 @@ from warehouse.db import connect, pause_point, runs_dir, transaction, warehouse_
 from warehouse.facts import import_facts
 from warehouse.judgements import record_judgement
 from warehouse.load import LoadResult, load_run
-from warehouse.maintenance import PurgeReport, audit
+from warehouse.maintenance import Finding, PurgeReport, audit
+from warehouse.maintenance import doctor as check_warehouse
 from warehouse.maintenance import purge as purge_personal_data
 from warehouse.snapshot import publish_snapshot, reader_path
 
@@ -180,6 +183,19 @@ def load_and_build(
     return {"load": asdict(loaded), "build": asdict(built)}
 
 
+def doctor(warehouse: str | os.PathLike[str] | None) -> list[Finding]:
+    """The doctor's checks, plus a trial rebuild with the data tests on a throwaway copy of the snapshot."""
+    return check_warehouse(warehouse, trial_build=_data_test_failures)
+
+
+def _data_test_failures(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    try:
+        build(con)
+    except DataTestFailure as failure:
+        return failure.failures
+    return {}
+
+
 def purge(
     warehouse: str | os.PathLike[str] | None, *, as_of: date, retention_days: int, dry_run: bool
 ) -> PurgeReport:
@@ -209,8 +225,15 @@ def ingest(
         can = [name for name, s in sources().items() if FORMAT in s.files]
         raise IngestError(f"source {source!r} cannot be fed from a 双公示 penalty file; use one of {', '.join(can)}")
     run_dir = runs_dir(warehouse) / new_run_id()
-    manifest = ingest_file(source, path, run_dir, item_fields(source), declared.files[FORMAT])
-    return {"manifest": manifest, **load_and_build(warehouse, run_dir, as_of=as_of)}
+    try:
+        manifest = ingest_file(source, path, run_dir, item_fields(source), declared.files[FORMAT],
+                               registry_url=declared.live_base_url)
+        return {"manifest": manifest, **load_and_build(warehouse, run_dir, as_of=as_of)}
+    except BaseException:
+        # Nothing of a failed ingest stays behind: no half-written folder, and no unloaded run for the
+        # doctor to suggest loading (the file itself is still there to fix and feed again).
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise
 
 
 def judge_link(
@@ -239,17 +262,23 @@ def export(
     watchlist: Path | None = None,
 ) -> dict[str, Any]:
     """Write the week's export into out_root/<ISO week>/ from the published snapshot (what readers see):
-    the XLSX workbook, every table as CSV and Parquet, and the HTML monitoring report. Logged in ops.audit."""
+    the XLSX workbook, every table as CSV and Parquet, and the HTML monitoring report. Logged in ops.audit.
+    Everything is written into a temporary folder beside the target and renamed into place when complete:
+    a failure leaves the previous export of that week as it was."""
     con = connect(reader_path(warehouse), read_only=True)
     try:
         week = week or iso_week(_as_of(con))
         out_dir = Path(out_root) / week
         scope = scope_of(con, watchlist)
-        result = export_week(con, out_dir, week, lang=lang, scope=scope)
-        report = write_report(con, out_dir / f"creditwatch-{week}.html", week, lang=lang, scope=scope)
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=f".{week}.", suffix=".tmp", dir=out_dir.parent) as scratch:
+            building = Path(scratch) / week
+            result = export_week(con, building, week, lang=lang, scope=scope)
+            report = write_report(con, building / f"creditwatch-{week}.html", week, lang=lang, scope=scope)
+            _swap_folder(building, out_dir)
     finally:
         con.close()
-    files = [str(p) for p in [*result.files, report]]
+    files = [str(out_dir / Path(p).name) for p in [*result.files, report]]
     unmatched = [f"line {e.line}: {e.name or ''} {e.uscc or ''}".strip() for e in result.unmatched]
     con = connect(warehouse)
     try:
@@ -330,10 +359,28 @@ def status_tables(warehouse: str | os.PathLike[str] | None) -> list[Rows]:
     ]
 
 
+def _swap_folder(new: Path, target: Path) -> None:
+    """Put the complete folder `new` at `target` (same file system): the old one is renamed aside first and
+    deleted only once the new one is in place; if the rename fails, the old one is put back."""
+    aside = None
+    if target.exists():
+        aside = target.with_name(f".{target.name}.old-{secrets.token_hex(4)}")
+        os.replace(target, aside)
+    try:
+        os.replace(new, target)
+    except BaseException:
+        if aside is not None:
+            os.replace(aside, target)
+        raise
+    if aside is not None:
+        shutil.rmtree(aside, ignore_errors=True)
+
+
 def latest_run_dir(warehouse: str | os.PathLike[str] | None) -> Path:
     runs = sorted(runs_dir(warehouse).glob("*/"))
     if not runs:
-        raise FileNotFoundError(f"no crawl runs under {runs_dir(warehouse)}: run `creditwatch crawl` first")
+        raise FileNotFoundError(f"no crawl runs under {runs_dir(warehouse)}: run "
+                                "`creditwatch crawl <source>` or `creditwatch run` first")
     return runs[-1]
 
 

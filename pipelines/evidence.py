@@ -45,10 +45,21 @@ class EvidenceArchive:
         path = self.root / digest[:2] / f"{digest}.gz"
         if not path.exists():
             path.parent.mkdir(exist_ok=True, mode=0o700)
-            path.write_bytes(gzip.compress(response.body, mtime=0))
+            os.chmod(path.parent, 0o700)  # mkdir's mode is cut by the umask; this is not
+            _write_private(path, gzip.compress(response.body, mtime=0))
         entry = {"url": response.url, "method": request.method, "status": response.status,
                  "fetched_at": datetime.now(UTC).isoformat(timespec="seconds"), "sha256": digest,
                  "bytes": len(response.body), "form": (request.body or b"").decode("utf-8", "replace")}
         assert self.index_path is not None
-        with self.index_path.open("a", encoding="utf-8") as index:
+        handle = os.open(self.index_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.fchmod(handle, 0o600)
+        with os.fdopen(handle, "a", encoding="utf-8") as index:
             index.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write `data` to a new owner-only (0600) file whatever the umask."""
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(handle, 0o600)
+    with os.fdopen(handle, "wb") as out:
+        out.write(data)

@@ -15,6 +15,7 @@ representative's ID split into `法定代表人证件类型` / `法定代表人�
 from __future__ import annotations
 
 import csv
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pipelines.encoding import detect_encoding
 from pipelines.item_pipelines import DedupePipeline, NormalisePipeline
 from pipelines.items import RecordItem
 from pipelines.run_folder import Manifest, RunFolder, RunWriter, write_manifest
@@ -78,7 +80,8 @@ def _header(text: object) -> str:
 
 
 def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, {header: value}) for every data row; headers NFKC-normalised (（万元） → (万元))."""
+    """(line number, {header: value}) for every data row, streamed; headers NFKC-normalised (（万元） → (万元)).
+    A CSV cell may hold a quoted line break (kept); the line number is the row's first line."""
     if path.suffix.lower() == ".xlsx":
         from openpyxl import load_workbook
 
@@ -92,61 +95,66 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             if any(v not in (None, "") for v in values):
                 yield number, dict(zip(headers, values, strict=False))
         return
-    raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover — gb18030 decodes any byte string
-        raise IngestError(f"{path}: neither UTF-8 nor GB18030")
-    reader = csv.reader(text.splitlines())
-    headers = [_header(h) for h in next(reader, [])]
-    for number, values in enumerate(reader, start=2):
-        if any(v.strip() for v in values):
-            if len(values) != len(headers):
-                raise IngestError(f"{path}:{number}: {len(values)} cells, the header has {len(headers)}")
-            yield number, dict(zip(headers, values, strict=True))
+    with path.open(encoding=detect_encoding(path), newline="") as handle:
+        reader = csv.reader(handle)
+        headers = [_header(h) for h in next(reader, [])]
+        number = reader.line_num + 1
+        for values in reader:
+            if any(v.strip() for v in values):
+                if len(values) != len(headers):
+                    raise IngestError(f"{path}:{number}: {len(values)} cells, the header has {len(headers)}")
+                yield number, dict(zip(headers, values, strict=True))
+            number = reader.line_num + 1
 
 
 def ingest_file(source: str, path: Path, run_dir: Path, schemas: dict[str, dict[str, Field]],
-                record_type: str = "penalty") -> dict[str, Any]:
+                record_type: str = "penalty", registry_url: str | None = None) -> dict[str, Any]:
     """Write `path` into `run_dir` as if `source` had been crawled, as items of `record_type` typed by
     `schemas` (the source's fields.py); returns the manifest. The caller checks that the source declares
-    this file format (source.yml `files:`)."""
+    this file format (source.yml `files:`). The file is streamed (rows are written in batches), so memory
+    does not grow with its size. Raises IngestError — and writes nothing — for a missing, empty or
+    malformed file. Each record's url is `registry_url` (the registry the file stands in for: what the export's
+    来源链接 shows), never a local path; without one, the file's name and line."""
     if record_type not in schemas:
         raise IngestError(f"source {source!r} has no item type {record_type!r} to read a penalty file into")
     if not path.is_file():
         raise IngestError(f"no file {path}")
     started = datetime.now(UTC)
-    rows = list(read_rows(path))
-    headers = set(rows[0][1]) if rows else set()
-    missing = [h for h in REQUIRED_HEADERS if h not in headers] if rows else []
+    rows = read_rows(path)
+    first = next(rows, None)
+    if first is None:
+        raise IngestError(f"{path}: no data rows (an empty file is not a complete crawl with 0 records); "
+                          "nothing was loaded")
+    missing = [h for h in REQUIRED_HEADERS if h not in first[1]]
     if missing:
         raise IngestError(f"{path}: missing template column(s) {', '.join(missing)} (the 双公示 行政处罚 headers)")
     folder = RunFolder(run_dir)
     writer, normalise, dedupe = RunWriter(folder, source), NormalisePipeline(schemas), DedupePipeline()
-    duplicates = 0
-    for number, row in rows:
-        raw = {k: v for k, v in row.items() if k}
-        fields = {field: row.get(header) for header, field in PENALTY_HEADERS.items()}
-        key = str(row.get("行政处罚决定书文号") or "").strip()
-        item = RecordItem(source, record_type, key, f"{path.resolve().as_uri()}#L{number}", raw, fields)
-        item = normalise.process_item(item)
-        try:
-            dedupe.process_item(item)
-        except Exception:  # noqa: BLE001 — DropItem: the same decision twice in one file
-            duplicates += 1
-            continue
-        writer.add(item)
-    writer.write()
+    duplicates = total = 0
+    try:
+        for number, row in itertools.chain([first], rows):
+            total += 1
+            raw = {k: v for k, v in row.items() if k}
+            fields = {field: row.get(header) for header, field in PENALTY_HEADERS.items()}
+            key = str(row.get("行政处罚决定书文号") or "").strip()
+            url = f"{registry_url.rstrip('/')}/" if registry_url else f"{path.name}#L{number}"
+            item = RecordItem(source, record_type, key, url, raw, fields)
+            item = normalise.process_item(item)
+            try:
+                dedupe.process_item(item)
+            except Exception:  # noqa: BLE001 — DropItem: the same decision twice in one file
+                duplicates += 1
+                continue
+            writer.add(item)
+        writer.write()
+    except BaseException:
+        writer.abandon()
+        raise
     manifest = Manifest(
         run_id=folder.run_id, source=source, record_types=[record_type], base_url=path.resolve().as_uri(),
         started_at=started.isoformat(timespec="seconds"), finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        pages_fetched=1, pages_failed=0, retries=0, items=len(writer.rows),
-        quarantined=len({q["natural_key"] for q in writer.quarantined}), duplicates_dropped=duplicates,
-        expected_rows=len(rows), complete=True, infer_removals=False,
+        pages_fetched=1, pages_failed=0, retries=0, items=writer.items, quarantined=writer.quarantined_items,
+        duplicates_dropped=duplicates, expected_rows=total, complete=True, infer_removals=False,
     )
     write_manifest(folder, manifest)
     return manifest

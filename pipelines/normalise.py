@@ -12,15 +12,22 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
+import hmac
+import os
 import re
+import secrets
 import string
 import unicodedata
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from typing import Final
+from pathlib import Path
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 import opencc
 from stdnum.cn import ric as _stdnum_ric
+from stdnum.iso7064 import mod_11_10
 
 from pipelines.uscc import is_valid_uscc
 
@@ -349,9 +356,13 @@ _ID_SHAPE = re.compile(r"[0-9*]{17}[0-9X*]|[0-9*]{15}")
 # Adjacent letters do not protect a run ("ID372827…" is still an ID): privacy before precision.
 _DIGIT = "0-9０-９"
 _STAR = "*＊"
+_SEP = r"(?:\s*[-‐‑‒–—―−﹣－_]\s*|\s+)"  # how people split an ID: 110101 19800101 0010, 110101-19800101-0010
+_D, _DS, _LAST = f"[{_DIGIT}{_STAR}]", f"[{_DIGIT}{_STAR}]", f"[{_DIGIT}{_STAR}XxＸｘ]"
 _ID_IN_TEXT = re.compile(
     rf"(?<![{_DIGIT}{_STAR}])"
-    rf"(?:[{_DIGIT}{_STAR}]{{17}}[{_DIGIT}{_STAR}XxＸｘ]|[{_DIGIT}{_STAR}]{{15}})"
+    rf"(?:{_D}{{17}}{_LAST}|{_D}{{15}}"
+    # grouped as printed on the card: region (6) · birth date (8, legacy 6) · sequence and check (4, legacy 3)
+    rf"|{_D}{{6}}{_SEP}{_DS}{{8}}{_SEP}{_DS}{{3}}{_LAST}|{_D}{{6}}{_SEP}{_DS}{{6}}{_SEP}{_DS}{{3}})"
     rf"(?![{_DIGIT}{_STAR}])"
 )
 
@@ -409,12 +420,16 @@ def mask_id_number(value: str) -> str:
 
 
 def _mask_match(match: re.Match[str]) -> str:
-    run = match.group(0)
+    run = re.sub(r"[^0-9*XxＸｘ０-９＊]", "", match.group(0))  # a grouped ID is masked as one run
     plain = unicodedata.normalize("NFKC", run).upper()
     # A company's 统一社会信用代码 is public and needed; an all-digit one can look like an ID number.
     # Only a code that is a valid USCC and NOT a valid personal ID is spared (privacy wins ties).
     if len(plain) == 18 and is_valid_uscc(plain) and not is_personal_id(plain):
-        return run
+        return match.group(0)
+    # Likewise a company's 15-digit 工商注册号 (registration number before the USCC; its last digit is an ISO
+    # 7064 MOD 11,10 check), when it is not also a valid legacy 15-digit ID number.
+    if len(plain) == 15 and plain.isdigit() and mod_11_10.is_valid(plain) and not is_personal_id(plain):
+        return match.group(0)
     return _masked(run)
 
 
@@ -425,6 +440,52 @@ def mask_personal_ids_in_text(text: str) -> str:
     if not text:
         return text
     return _ID_IN_TEXT.sub(_mask_match, text)
+
+
+def mask_personal_ids_deep(value: Any) -> Any:
+    """`value` with personal ID numbers masked in every string inside it (dicts and lists walked; keys kept)."""
+    if isinstance(value, str):
+        return mask_personal_ids_in_text(value)
+    if isinstance(value, dict):
+        return {k: mask_personal_ids_deep(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask_personal_ids_deep(v) for v in value]
+    return value
+
+
+# A record's natural key (its registry's own key: decision number, case code …) sometimes holds a personal
+# ID number. Masking alone would merge different people's records, and a plain hash of an ID is undone by
+# trying every ID (~10¹¹ of them), so such a key becomes the masked key plus an HMAC-SHA256 of the raw key
+# under a secret kept beside the warehouse (masking.key, owner-only, made on first need). Same raw key,
+# same protected key on every run; no raw ID stored anywhere. Keys without an ID stay as published.
+KEY_HASH_MARK = "~h"
+KEY_HASH_CHARS = 24  # 96 bits of the HMAC: no collisions among a registry's records
+
+
+def protect_natural_key(key: str, secret: Callable[[], bytes]) -> str:
+    """The natural key to store: `key` itself, or, when it holds a personal ID number, the masked key with
+    an HMAC of the raw key (`secret()` is called only then). Idempotent on a protected key."""
+    masked = mask_personal_ids_in_text(key)
+    if masked == key:
+        return key
+    digest = hmac.new(secret(), key.encode("utf-8"), hashlib.sha256).hexdigest()[:KEY_HASH_CHARS]
+    return f"{masked}{KEY_HASH_MARK}{digest}"
+
+
+def masking_secret(path: Path) -> bytes:
+    """The masking key in `path`, created (32 random bytes, mode 0600) when there is none yet."""
+    try:
+        return bytes.fromhex(path.read_text("ascii").strip())
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first: use theirs
+        return bytes.fromhex(path.read_text("ascii").strip())
+    with os.fdopen(handle, "w", encoding="ascii") as out:
+        out.write(secrets.token_hex(32))
+    return bytes.fromhex(path.read_text("ascii").strip())
 
 
 # ---------------------------------------------------------------------------------- licence numbers

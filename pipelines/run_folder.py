@@ -26,8 +26,19 @@ import pyarrow.parquet as pq
 from scrapy import signals
 from scrapy.crawler import Crawler
 
-from pipelines.items import RecordItem
-from pipelines.normalise import mask_personal_ids_in_text
+from pipelines.items import RecordItem, record_id
+from pipelines.normalise import mask_personal_ids_deep, masking_secret, protect_natural_key
+
+# The masking key (see pipelines.normalise.protect_natural_key) lives in the data folder, beside the warehouse:
+# run folders are data/runs/<run id>/, so two levels up, unless this variable names the file.
+MASKING_KEY_ENV = "CREDITWATCH_MASKING_KEY_FILE"
+MASKING_KEY_NAME = "masking.key"
+
+
+def masking_key_file(run_dir: Path) -> Path:
+    """Where the masking key for records written into `run_dir` is kept."""
+    named = os.environ.get(MASKING_KEY_ENV)
+    return Path(named) if named else run_dir.resolve().parent.parent / MASKING_KEY_NAME
 
 RECORD_SCHEMA = pa.schema([
     ("record_id", pa.string()), ("source", pa.string()), ("record_type", pa.string()),
@@ -75,13 +86,7 @@ def to_json(value: Any) -> str:
 
 def mask_raw(value: Any) -> Any:
     """Personal ID numbers never leave the evidence archive unmasked, raw rows included."""
-    if isinstance(value, str):
-        return mask_personal_ids_in_text(value)
-    if isinstance(value, dict):
-        return {k: mask_raw(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [mask_raw(v) for v in value]
-    return value
+    return mask_personal_ids_deep(value)
 
 
 def write_atomically(path: Path, write: Any) -> None:
@@ -91,32 +96,78 @@ def write_atomically(path: Path, write: Any) -> None:
 
 
 class RunWriter:
-    """Collects clean and quarantined rows for one source and writes them into the run folder."""
+    """Collects clean and quarantined rows for one source and writes them into the run folder, streaming:
+    every BATCH_ROWS rows go to a temporary parquet file, renamed into place by write(). `rows` and
+    `quarantined` hold only the batch not flushed yet; `items` and `quarantined_items` count everything."""
 
-    def __init__(self, folder: RunFolder, source: str) -> None:
+    BATCH_ROWS = 20_000
+
+    def __init__(self, folder: RunFolder, source: str, batch_rows: int | None = None) -> None:
         self.folder, self.source = folder, source
+        self.batch_rows = batch_rows or self.BATCH_ROWS
         self.rows: list[dict[str, Any]] = []
         self.quarantined: list[dict[str, Any]] = []
+        self.items = self.quarantined_items = 0
+        self._secret: bytes | None = None
+        self._writers: dict[str, pq.ParquetWriter] = {}
+
+    def secret(self) -> bytes:
+        if self._secret is None:
+            self._secret = masking_secret(masking_key_file(self.folder.path))
+        return self._secret
 
     def add(self, item: RecordItem) -> bool:
-        """Route the item to the records or the quarantine; True when it was clean."""
+        """Route the item to the records or the quarantine; True when it was clean. Every string of every
+        field, the raw row and the url have personal ID numbers masked; a natural key holding one is
+        replaced by its protected form (pipelines.normalise.protect_natural_key), and the record id with it."""
         raw_json = to_json(mask_raw(item.raw))
-        base = {"record_id": item.record_id, "source": item.source, "record_type": item.record_type,
-                "natural_key": str(item.natural_key), "url": item.url, "fetched_at": item.fetched_at}
+        key = protect_natural_key(str(item.natural_key), self.secret)
+        base = {"record_id": item.record_id if key == str(item.natural_key) else record_id(item.source, key),
+                "source": item.source, "record_type": item.record_type, "natural_key": key,
+                "url": mask_raw(item.url), "fetched_at": item.fetched_at}
         if item.problems:
             for problem in item.problems:
                 self.quarantined.append({**base, **problem, "raw_json": raw_json})
+            self.quarantined_items += 1
+            self._flush_if_full()
             return False
         self.rows.append({**base, "content_hash": sha256(raw_json.encode()).hexdigest(),
-                          "raw_json": raw_json, "fields_json": to_json(item.fields)})
+                          "raw_json": raw_json, "fields_json": to_json(mask_personal_ids_deep(item.fields))})
+        self.items += 1
+        self._flush_if_full()
         return True
 
-    def write(self) -> None:
+    def _targets(self) -> dict[str, tuple[Path, pa.Schema, list[dict[str, Any]]]]:
+        return {"records": (self.folder.records(self.source), RECORD_SCHEMA, self.rows),
+                "quarantine": (self.folder.quarantine(self.source), QUARANTINE_SCHEMA, self.quarantined)}
+
+    def _flush_if_full(self) -> None:
+        if len(self.rows) + len(self.quarantined) >= self.batch_rows:
+            self._flush()
+
+    def _flush(self) -> None:
         self.folder.path.mkdir(parents=True, exist_ok=True)
-        table = pa.Table.from_pylist(self.rows, schema=RECORD_SCHEMA)
-        write_atomically(self.folder.records(self.source), lambda p: pq.write_table(table, p))
-        qtable = pa.Table.from_pylist(self.quarantined, schema=QUARANTINE_SCHEMA)
-        write_atomically(self.folder.quarantine(self.source), lambda p: pq.write_table(qtable, p))
+        for name, (path, schema, rows) in self._targets().items():
+            if name not in self._writers:
+                self._writers[name] = pq.ParquetWriter(path.with_name(path.name + ".tmp"), schema)
+            if rows:
+                self._writers[name].write_table(pa.Table.from_pylist(rows, schema=schema))
+                rows.clear()
+
+    def write(self) -> None:
+        """Flush what is left and put both files in place (each renamed from its temporary file)."""
+        self._flush()
+        for name, (path, _, _) in self._targets().items():
+            self._writers.pop(name).close()
+            os.replace(path.with_name(path.name + ".tmp"), path)
+
+    def abandon(self) -> None:
+        """Close and delete the temporary files (a failed ingest leaves nothing half-written)."""
+        for name, (path, _, _) in self._targets().items():
+            writer = self._writers.pop(name, None)
+            if writer is not None:
+                writer.close()
+            path.with_name(path.name + ".tmp").unlink(missing_ok=True)
 
 
 MANIFEST_FORMAT = 1  # raise it when a field changes meaning; readers refuse a format they do not know

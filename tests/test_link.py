@@ -272,11 +272,12 @@ def test_link_csv_files_names_file_and_line(tmp_path: Path, ops_text: str, recs_
     assert not (tmp_path / "LINKS.csv").exists()
 
 
-def test_link_csv_files_rejects_non_utf8(tmp_path: Path) -> None:
+def test_link_csv_files_reads_gb18030_like_ingest(tmp_path: Path) -> None:
     ops = write(tmp_path / "OPS.csv", OPS_CSV)
     recs = write(tmp_path / "RECS.csv", "record_id,name,uscc\n1,阿里云,\n2,华为技术有限公司,\n", encoding="gb18030")
-    with pytest.raises(LinkInputError, match=r"RECS.csv: line 2: not UTF-8"):
-        link_csv_files(ops, recs, tmp_path / "LINKS.csv")
+    utf8 = write(tmp_path / "RECS8.csv", "record_id,name,uscc\n1,阿里云,\n2,华为技术有限公司,\n")
+    assert link_csv_files(ops, recs, tmp_path / "a.csv") == link_csv_files(ops, utf8, tmp_path / "b.csv")
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
 
 
 # ------------------------------------------------------------------------------------------ properties

@@ -221,9 +221,10 @@ def test_backup_then_change_then_restore_gives_the_backed_up_state(history: Path
     changed = table_rows(history)
     assert changed != backed_up
 
-    restore(saved, history)
+    kept = restore(saved, history)
     assert table_rows(history) == backed_up
-    assert table_rows(history.with_name(history.name + ".before-restore")) == changed
+    assert kept is not None and kept.name.startswith(history.name + ".before-restore-")
+    assert table_rows(kept) == changed
     assert query(snapshot_path(history), "SELECT max(run_id) FROM ops.runs") == [("r3",)]
     assert [a for (a,) in query(history, 'SELECT action FROM ops.audit ORDER BY "at"')] == ["backup", "restore"]
     with pytest.raises(WarehouseError, match="never overwritten"):
@@ -242,16 +243,16 @@ def test_restore_refuses_a_file_that_is_not_a_warehouse_and_changes_nothing(
     with pytest.raises(WarehouseError, match="nothing was changed"):
         restore(bad, history)
     assert history.read_bytes() == before and snapshot_path(history).read_bytes() == snapshot
-    assert not history.with_name(history.name + ".before-restore").exists()
+    assert not list(history.parent.glob("*.before-restore*"))
 
 
 def test_restore_repairs_a_corrupt_warehouse(history: Path, tmp_path: Path) -> None:
     saved = backup(history, tmp_path / "b.duckdb")
     expected = table_rows(history)
     history.write_bytes(b"\0garbage" * 1000)
-    restore(saved, history)
+    kept = restore(saved, history)
     assert table_rows(history) == expected
-    assert history.with_name(history.name + ".before-restore").read_bytes() == b"\0garbage" * 1000
+    assert kept is not None and kept.read_bytes() == b"\0garbage" * 1000
 
 
 def test_backup_and_restore_refuse_while_a_run_holds_the_warehouse(history: Path, tmp_path: Path) -> None:

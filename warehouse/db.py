@@ -33,7 +33,7 @@ def connect(path: str | os.PathLike[str] | None = None, *, read_only: bool = Fal
     if read_only and not target.exists():
         raise WarehouseError(f"no warehouse at {target}: run `creditwatch run` (or `make demo`) first")
     if not read_only:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(target.parent)
     try:
         con = duckdb.connect(
             str(target), read_only=read_only, config={"memory_limit": MEMORY_LIMIT, "threads": os.cpu_count() or 2}
@@ -54,8 +54,24 @@ def connect(path: str | os.PathLike[str] | None = None, *, read_only: bool = Fal
             f"cannot open warehouse {target}: {str(error).splitlines()[0]}; nothing was changed"
         ) from error
     if not read_only:
+        private_file(target)
         migrate(con)
     return con
+
+
+def private_dir(path: Path) -> Path:
+    """Create `path` (and parents) if needed; a folder this call creates is owner-only (0700)."""
+    if not path.exists():
+        path.mkdir(parents=True, exist_ok=True)
+        os.chmod(path, 0o700)
+    return path
+
+
+def private_file(path: Path) -> None:
+    """Make the warehouse-like file `path` and its WAL owner-only (0600) — personal data, whatever the umask."""
+    for file in (path, path.with_name(path.name + ".wal")):
+        if file.exists() and file.stat().st_uid == os.getuid():
+            os.chmod(file, 0o600)
 
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.encoding import detect_encoding
 from warehouse.db import transaction
 from warehouse.references import records_named
 
@@ -45,7 +46,7 @@ def read_facts(con: duckdb.DuckDBPyConnection, path: Path) -> list[Fact]:
     """Parse and resolve every row (reference = a record id, or the registry's own key such as a decision
     number or case code); raise FactsError naming the first bad line."""
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
+        with path.open(encoding=detect_encoding(path), newline="") as handle:
             reader = csv.DictReader(handle)
             missing = [c for c in COLUMNS[:2] if c not in (reader.fieldnames or [])]
             if missing:

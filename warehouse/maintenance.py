@@ -20,6 +20,7 @@ import getpass
 import json
 import os
 import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -107,8 +108,11 @@ def _now() -> datetime:
 # ------------------------------------------------------------------------------------------ doctor
 
 
-def doctor(warehouse: str | os.PathLike[str] | None = None) -> list[Finding]:
-    """Check the warehouse without changing it; every finding that is not ok says what to do."""
+def doctor(warehouse: str | os.PathLike[str] | None = None,
+           trial_build: Callable[[duckdb.DuckDBPyConnection], dict[str, int]] | None = None) -> list[Finding]:
+    """Check the warehouse without changing it; every finding that is not ok says what to do.
+    With `trial_build` (flows passes the models' build: imports go forward), the models are rebuilt on a
+    throwaway copy of the snapshot and failing data tests are reported: what the next run would hit."""
     path = warehouse_path(warehouse)
     if not path.exists():
         return [Finding("error", "warehouse", f"no warehouse at {path}", "run `creditwatch run` first")]
@@ -116,7 +120,7 @@ def doctor(warehouse: str | os.PathLike[str] | None = None) -> list[Finding]:
     try:
         con = connect(path, read_only=True)
     except WarehouseError as error:
-        return [*findings, Finding("error", "warehouse", str(error), "see the message; `creditwatch restore` "
+        return [*findings, Finding("error", "warehouse", str(error), "see the message; `creditwatch restore <backup>` "
                                    "replaces a broken file with a backup")]
     try:
         findings += [_schema_finding(con), *_duplicate_findings(con), _orphan_link_finding(con)]
@@ -124,7 +128,35 @@ def doctor(warehouse: str | os.PathLike[str] | None = None) -> list[Finding]:
         findings += [_incomplete_source_finding(con), _quarantine_growth_finding(con)]
     finally:
         con.close()
+    if trial_build is not None:
+        findings.append(_data_test_finding(warehouse, trial_build))
     return findings
+
+
+def _data_test_finding(warehouse: str | os.PathLike[str] | None,
+                       trial_build: Callable[[duckdb.DuckDBPyConnection], dict[str, int]]) -> Finding:
+    """Rebuild the models on a copy of what readers see (the snapshot, else the file) and run the data tests."""
+    source = snapshot_path(warehouse) if snapshot_path(warehouse).exists() else warehouse_path(warehouse)
+    with tempfile.TemporaryDirectory(prefix="creditwatch-doctor-") as scratch:
+        copy = Path(scratch) / "trial.duckdb"
+        shutil.copyfile(source, copy)
+        os.chmod(copy, 0o600)
+        try:
+            con = connect(copy)
+            try:
+                failures = trial_build(con)
+            finally:
+                con.close()
+        except Exception as error:  # noqa: BLE001 — any failure of the trial is the finding
+            return Finding("error", "data tests", f"the models do not build: {str(error).splitlines()[0]}",
+                           "read the message; `creditwatch transform` shows the same error")
+    if failures:
+        listed = "; ".join(f"{name} ({n} rows)" for name, n in failures.items())
+        return Finding("error", "data tests", f"the next build fails its data tests: {listed}; every run will "
+                       "fail until this is fixed", "see the rows with the query in transforms/data_tests/<name>.sql "
+                       "(`creditwatch sql --live \"…\"`); restore the backup from before the run that brought them "
+                       "(`creditwatch restore <backup>`), or fix the data and run `creditwatch transform`")
+    return Finding("ok", "data tests", "a trial rebuild passes every data test")
 
 
 def _schema_finding(con: duckdb.DuckDBPyConnection) -> Finding:
@@ -213,7 +245,8 @@ def _run_folder_findings(con: duckdb.DuckDBPyConnection, runs: Path) -> list[Fin
     if unloaded:
         out.append(Finding("warn", "unloaded runs", f"{len(unloaded)} run folders under {runs} were crawled but "
                            f"never loaded: {', '.join(unloaded[:5])}",
-                           "load each with `creditwatch load --run <folder>`, or delete a folder you do not want"))
+                           "load each with `creditwatch load <folder>` (it runs the data tests, as a run does), or "
+                           "delete a folder you do not want"))
     else:
         out.append(Finding("ok", "unloaded runs", "every run folder is loaded"))
     if gone:
@@ -233,7 +266,7 @@ def _incomplete_source_finding(con: duckdb.DuckDBPyConnection) -> Finding:
         return Finding("ok", "incomplete crawls", "the last crawl of every source was complete")
     listed = "; ".join(f"{s} (run {r}: {', '.join(why) or 'no reason given'})" for s, r, why in rows)
     return Finding("warn", "incomplete crawls", f"last crawl incomplete for {listed}; removals are not detected "
-                   "for these sources until a complete crawl", "recrawl them: `creditwatch crawl --source <name>`")
+                   "for these sources until a complete crawl", "recrawl them: `creditwatch crawl <name>`")
 
 
 def _quarantine_growth_finding(con: duckdb.DuckDBPyConnection) -> Finding:
@@ -282,14 +315,18 @@ def purge(warehouse: str | os.PathLike[str] | None = None, *, as_of: date, reten
           rebuild: Callable[[duckdb.DuckDBPyConnection, date], object] | None = None) -> PurgeReport:
     """Delete personal data kept longer than `retention_days` (PIPL 个人信息保护法: keep no longer than needed):
 
-    - records naming an individual whose display ended (removed_at) before as_of − retention_days, from
-      raw.records, raw.record_versions and raw.quarantine;
-    - run folders (records and the raw evidence archive) whose crawl finished before that day.
+    - records naming an individual whose display ended before as_of − retention_days — the registry
+      stopped showing it (removed_at), or its display period ran out by rule (core.removal_status
+      display_until, status `expired`) — from raw.records, raw.record_versions, raw.quarantine, and the
+      ops rows that name them (compliance facts, link judgements, alert outbox);
+    - run folders (records and the raw evidence archive) whose crawl finished before that day; in the run
+      folders kept, those records' parquet rows and every evidence page that shows them.
 
     dry_run opens the warehouse read-only and changes nothing; the report lists exactly what would go.
     A real purge deletes in one transaction, rebuilds the models with `rebuild` (core tables copy subject
-    names; flows.stages.purge passes the build), writes an ops.audit row, then deletes the folders and
-    republishes the snapshot.
+    names; flows.stages.purge passes the build), writes an ops.audit row, then REWRITES the warehouse file
+    (every table copied into a fresh file, swapped in with os.replace) so deleted rows are gone from the
+    disk too — DuckDB keeps freed blocks — then cleans the run folders and republishes the snapshot.
     Raises ValueError for a negative retention, WarehouseError when the warehouse is missing or busy."""
     if retention_days < 0:
         raise ValueError(f"retention_days must be 0 or more, got {retention_days}")
@@ -306,27 +343,120 @@ def purge(warehouse: str | os.PathLike[str] | None = None, *, as_of: date, reten
             report.record_ids = [r for (r,) in con.execute("SELECT record_id FROM purge_ids ORDER BY 1").fetchall()]
             report.versions = _count_in(con, "raw.record_versions")
             report.quarantine_rows = _count_in(con, "raw.quarantine")
+            traces = _traces(con)
             if not dry_run:
-                for table in ("raw.quarantine", "raw.record_versions", "raw.records"):
-                    con.execute(f"DELETE FROM {table} WHERE record_id IN (SELECT record_id FROM purge_ids)")
+                for table in ("raw.quarantine", "raw.record_versions", "raw.records", "ops.compliance_facts",
+                              "ops.link_judgements"):
+                    if _table_exists(con, table):
+                        con.execute(f"DELETE FROM {table} WHERE record_id IN (SELECT record_id FROM purge_ids)")
+                if _table_exists(con, "ops.alert_outbox"):
+                    con.execute("DELETE FROM ops.alert_outbox o WHERE EXISTS (SELECT 1 FROM purge_ids p "
+                                "WHERE contains(o.payload::VARCHAR, p.record_id))")
                 if rebuild is not None:  # the models (flows passes transforms' build: imports go forward)
                     rebuild(con, as_of)
                 details = asdict(report)
                 details["records"] = len(details.pop("record_ids"))  # counts; the ids are in the report
                 audit(con, "purge", details)
+        if not dry_run:
+            rewrite_file(con, warehouse_path(warehouse))
     finally:
         con.close()
     if not dry_run:
         for folder in folders:
             shutil.rmtree(folder)
+        if report.record_ids and runs.is_dir():
+            for folder in sorted(p for p in runs.glob("*/") if p.is_dir()):
+                purge_run_folder(folder, set(report.record_ids), traces)
         publish_snapshot(warehouse)
     return report
 
 
 def _select_personal_records(con: duckdb.DuckDBPyConnection, cutoff: date) -> None:
+    # Display ended when the registry dropped the record, or when its display period ran out by rule
+    # (公示期满: core.removal_status, built by the last run; absent before the first build).
+    expired = ("OR record_id IN (SELECT record_id FROM core.removal_status WHERE status = 'expired' "
+               "AND display_until < ?::DATE)") if _table_exists(con, "core.removal_status") else ""
+    params = [cutoff, cutoff] if expired else [cutoff]
     con.execute(f"""CREATE OR REPLACE TEMP TABLE purge_ids AS
                     SELECT record_id FROM raw.records
-                    WHERE removed_at IS NOT NULL AND removed_at < ?::DATE AND {PERSONAL_RECORD_SQL}""", [cutoff])
+                    WHERE ((removed_at IS NOT NULL AND removed_at < ?::DATE) {expired}) AND {PERSONAL_RECORD_SQL}""",
+                params)
+
+
+def _traces(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """What shows a purged person in an evidence page: their names (a Chinese name can be 2 characters) and
+    the records' registry keys (6+ characters: a short key would match unrelated pages)."""
+    rows = con.execute("""
+        SELECT fields_json ->> 'subject_name', fields_json ->> 'legal_rep', natural_key
+        FROM raw.records WHERE record_id IN (SELECT record_id FROM purge_ids)""").fetchall()
+    names = {v.strip() for name, rep, _ in rows for v in (name, rep) if v and len(v.strip()) >= 2}
+    keys = {k.strip() for _, _, k in rows if k and len(k.strip()) >= 6}
+    return sorted(names | keys)
+
+
+def rewrite_file(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Copy every schema, table, view and sequence of the open warehouse `con` into a fresh file and swap it
+    in (os.replace) while `con` keeps the write lock: the new file holds no freed block of deleted rows.
+    The copy is checked to open before the swap; on any error the old file stays."""
+    fresh = path.with_name(path.name + ".rewrite-tmp")
+    fresh.unlink(missing_ok=True)
+    quoted = str(fresh).replace("'", "''")
+    con.execute("CHECKPOINT")
+    try:
+        con.execute(f"ATTACH '{quoted}' AS rewritten")
+        try:
+            con.execute(f'COPY FROM DATABASE "{con.execute("SELECT current_database()").fetchone()[0]}" '
+                        "TO rewritten")
+        finally:
+            con.execute("DETACH rewritten")
+        _validate(fresh)
+        os.chmod(fresh, 0o600)
+        os.replace(fresh, path)
+    finally:
+        fresh.unlink(missing_ok=True)
+        fresh.with_name(fresh.name + ".wal").unlink(missing_ok=True)
+
+
+def purge_run_folder(folder: Path, record_ids: set[str], traces: list[str]) -> None:
+    """Remove purged records from a kept run folder: their rows in every parquet file (rewritten whole,
+    atomically), and every evidence page showing one of `traces` (the page and its index lines)."""
+    import gzip
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    for parquet in sorted(folder.glob("*.parquet")):
+        table = pq.read_table(parquet)
+        if "record_id" not in table.column_names:
+            continue
+        keep = pc.invert(pc.is_in(table["record_id"], value_set=pa.array(sorted(record_ids), type=pa.string())))
+        if pc.all(keep).as_py() is not False:
+            continue  # nothing of theirs here
+        tmp = parquet.with_name(parquet.name + ".purge-tmp")
+        pq.write_table(table.filter(keep), tmp)
+        os.replace(tmp, parquet)
+    evidence = folder / "evidence"
+    if not evidence.is_dir() or not traces:
+        return
+    needles = [t.encode("utf-8") for t in traces]
+    gone: set[str] = set()
+    for page in sorted(evidence.glob("*/*.gz")):
+        try:
+            body = gzip.decompress(page.read_bytes())
+        except (OSError, EOFError):
+            body = page.read_bytes()
+        if any(n in body for n in needles):
+            page.unlink()
+            gone.add(page.name.removesuffix(".gz"))
+    for index in sorted(evidence.glob("*.index.jsonl")):
+        lines = index.read_text("utf-8").splitlines()
+        kept = [line for line in lines if not (gone and any(g in line for g in gone))
+                and not any(t in line for t in traces)]
+        if len(kept) != len(lines):
+            tmp = index.with_name(index.name + ".purge-tmp")
+            tmp.write_text("".join(line + "\n" for line in kept), "utf-8")
+            os.replace(tmp, index)
 
 
 def _count_in(con: duckdb.DuckDBPyConnection, table: str) -> int:
@@ -354,6 +484,7 @@ def backup(warehouse: str | os.PathLike[str] | None, out: Path) -> Path:
     con = lock_warehouse(source)
     try:
         copy_in_child(source, tmp)
+        os.chmod(tmp, 0o600)  # a backup holds personal data: owner-only, whatever the umask
         runs = _validate(tmp)
         os.replace(tmp, target)
         with transaction(con):
@@ -364,69 +495,119 @@ def backup(warehouse: str | os.PathLike[str] | None, out: Path) -> Path:
     return target
 
 
-def _validate(path: Path) -> int:
+def _validate(path: Path, shown_as: Path | None = None) -> int:
     """The number of runs in a backup, after checking it is a DuckDB warehouse this code can use."""
+    shown = shown_as or path
     try:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.Error as error:
-        raise WarehouseError(f"{path} is not a DuckDB warehouse ({str(error).splitlines()[0]}); nothing was "
+        raise WarehouseError(f"{shown} is not a DuckDB warehouse ({str(error).splitlines()[0]}); nothing was "
                              "changed") from error
     try:
         if not _table_exists(con, "ops.runs"):
-            raise WarehouseError(f"{path} is a DuckDB file but not a creditwatch warehouse (no ops.runs); "
+            raise WarehouseError(f"{shown} is a DuckDB file but not a creditwatch warehouse (no ops.runs); "
                                  "nothing was changed")
         newest = max(v for v, _ in migrations())
         if schema_version(con) > newest:
-            raise WarehouseError(f"{path} has schema version {schema_version(con)}, newer than this code "
+            raise WarehouseError(f"{shown} has schema version {schema_version(con)}, newer than this code "
                                  f"({newest}); upgrade creditwatch first. Nothing was changed")
         return con.execute("SELECT count(*) FROM ops.runs").fetchone()[0]
     finally:
         con.close()
 
 
-def restore(backup: Path, warehouse: str | os.PathLike[str] | None = None) -> None:
-    """Replace the warehouse with `backup`: check the backup opens and has ops.runs, keep the current file as
-    `<name>.before-restore`, swap the file in atomically (os.replace) while holding the old file's lock,
-    migrate, carry over the replaced file's audit rows, audit as 'restore', and republish the snapshot.
-    Data purged after the backup was made comes back with it: run purge again after a restore.
-    Raises WarehouseError, changing nothing, when the backup is not a usable warehouse or a run holds
-    the warehouse."""
+def restore(backup: Path, warehouse: str | os.PathLike[str] | None = None) -> Path | None:
+    """Replace the warehouse with `backup` (恢复), verifying before anything is touched:
+
+    1. copy the backup beside the warehouse and verify the copy: it opens read-only, is a creditwatch
+       warehouse of a schema version this code knows, every table reads back whole (DuckDB checks each
+       block's checksum as it reads: a truncated file fails here) and the doctor's integrity checks
+       (duplicate keys, orphan links) find no error;
+    2. migrate the copy and write its audit trail (the replaced file's rows carried over, then 'restore');
+    3. while holding the current file's lock, keep it as `<name>.before-restore-<UTC time>` (never
+       overwritten: each restore keeps its own) and swap the copy in with os.replace; republish the snapshot.
+
+    Returns the kept file (None when there was no warehouse). Any failure before the swap leaves the
+    warehouse byte-identical and raises WarehouseError ("nothing was changed"). Data purged after the backup
+    was made comes back with it: run purge again after a restore."""
     backup, target = Path(backup), warehouse_path(warehouse)
     if target.exists() and backup.resolve() == target.resolve():
         raise WarehouseError(f"{backup} is the warehouse itself; nothing was changed")
-    runs = _validate(backup)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".restore-tmp")
-    shutil.copyfile(backup, tmp)  # a different file: our lock on `target` is not affected
-    lock = None
+    tmp = target.with_name(f"{target.name}.restore-tmp")
+    kept = target.with_name(f"{target.name}.before-restore-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}")
+    if kept.exists():
+        raise WarehouseError(f"{kept} exists; it is never overwritten. Nothing was changed")
+    shutil.copyfile(backup, tmp)
+    os.chmod(tmp, 0o600)
+    lock, swapped = None, False
     try:
+        runs = verify_warehouse(tmp, shown_as=backup)
         if target.exists():
             try:
                 lock = lock_warehouse(target)
             except duckdb.Error:
                 lock = None  # a broken file (the usual reason to restore): nothing to lock, keep it anyway
-            kept = target.with_name(target.name + ".before-restore")
-            copy_in_child(target, kept)
-        _validate(tmp)
+            copy_in_child(target, kept)  # in a child: our lock on `target` survives
+            os.chmod(kept, 0o600)
+        _finish_restored_copy(tmp, kept if kept.exists() else None, backup, runs)
+        wal = target.with_name(target.name + ".wal")
+        if wal.exists() and lock is None:
+            os.replace(wal, kept.with_name(kept.name + ".wal"))  # a broken file's WAL must not replay onto the new
         os.replace(tmp, target)
+        swapped = True
     finally:
         if lock is not None:
             lock.close()
         tmp.unlink(missing_ok=True)
-    wal = target.with_name(target.name + ".wal")
-    if wal.exists() and lock is None:
-        wal.unlink()  # a WAL left by the broken file would be replayed onto the restored one
-    con = connect(target)
+        tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
+        if not swapped:
+            kept.unlink(missing_ok=True)  # the warehouse was not touched: no second copy of it either
+    publish_snapshot(target)
+    return kept if kept.exists() else None
+
+
+def verify_warehouse(path: Path, shown_as: Path | None = None) -> int:
+    """Check that `path` is a whole, usable creditwatch warehouse and return its number of runs.
+    Raises WarehouseError naming `shown_as` (default `path`) and the reason, ending "nothing was changed"."""
+    name = shown_as or path
+    runs = _validate(path, shown_as=name)
+    con = duckdb.connect(str(path), read_only=True)
     try:
-        previous = _attach_previous(con, target.with_name(target.name + ".before-restore"))
+        tables = con.execute("SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = "
+                             "current_database() AND NOT temporary").fetchall()
+        for schema, table in tables:
+            try:  # hashing every row reads every block of every column (each block's checksum is checked)
+                con.execute(f'SELECT count(*), sum(hash(t)) FROM "{schema}"."{table}" AS t').fetchone()
+            except duckdb.Error as error:
+                raise WarehouseError(f"{name} is damaged: table {schema}.{table} does not read back "
+                                     f"({str(error).splitlines()[0]}); nothing was changed") from error
+        broken = [f for f in (*_duplicate_findings(con), _orphan_link_finding(con)) if f.level == "error"]
+    except duckdb.Error as error:
+        raise WarehouseError(f"{name} is damaged ({str(error).splitlines()[0]}); nothing was changed") from error
+    finally:
+        con.close()
+    if broken:
+        raise WarehouseError(f"{name} fails the doctor's integrity checks: "
+                             + "; ".join(f.message for f in broken) + "; nothing was changed")
+    return runs
+
+
+def _finish_restored_copy(copy: Path, kept: Path | None, backup: Path, runs: int) -> None:
+    """Migrate the verified copy and write its audit trail before it replaces the warehouse."""
+    con = connect(copy)
+    try:
+        previous = _attach_previous(con, kept) if kept else False
         with transaction(con):
             # The trail (purges included) outlives a restore: copy the rows the backup lacks.
             carried = con.execute("INSERT INTO ops.audit SELECT * FROM previous.ops.audit EXCEPT "
                                   "SELECT * FROM ops.audit").fetchone()[0] if previous else 0
             audit(con, "restore", {"from": str(backup.resolve()), "runs": runs, "audit_rows_carried": carried})
+        if previous:
+            con.execute("DETACH previous")
+        con.execute("CHECKPOINT")
     finally:
         con.close()
-    publish_snapshot(target)
 
 
 def _attach_previous(con: duckdb.DuckDBPyConnection, previous: Path) -> bool:

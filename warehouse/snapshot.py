@@ -15,7 +15,7 @@ from typing import Any
 
 import duckdb
 
-from warehouse.db import WarehouseError, pause_point, warehouse_path
+from warehouse.db import WarehouseError, pause_point, private_dir, warehouse_path
 
 
 def copy_in_child(source: Path, target: Path) -> None:
@@ -50,13 +50,14 @@ def publish_snapshot(warehouse: str | os.PathLike[str] | None = None) -> Path:
     during the copy (the copy runs in a child), so no run can change the file mid-copy."""
     source = warehouse_path(warehouse)
     target = snapshot_path(warehouse)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(target.parent)
     tmp = target.with_name(target.name + ".tmp")
     con = lock_warehouse(source)
     try:
         copy_in_child(source, tmp)
     finally:
         con.close()
+    os.chmod(tmp, 0o600)  # a copy is made with the umask's mode: the snapshot holds personal data too
     pause_point("publish_snapshot.before_replace")
     os.replace(tmp, target)
     return target
@@ -81,3 +82,25 @@ def snapshot_info(warehouse: str | os.PathLike[str] | None = None) -> dict[str, 
         finally:
             con.close()
     return out
+
+
+# DuckDB's own guards for SQL a person types (creditwatch sql): no file or network access beyond the
+# database file opened (no COPY TO, read_csv, ATTACH, INSTALL), no extension loaded on demand, and no
+# SET that could lift any of this. The file itself is opened read-only.
+ANALYST_GUARDS: dict[str, Any] = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "lock_configuration": True,
+}
+
+
+def analyst_connection(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to `path` that can read every schema and write no file (ANALYST_GUARDS).
+    Raises WarehouseError when the file is missing or not a DuckDB file."""
+    if not path.exists():
+        raise WarehouseError(f"no warehouse at {path}: run `creditwatch run` (or `make demo`) first")
+    try:
+        return duckdb.connect(str(path), read_only=True, config=dict(ANALYST_GUARDS))
+    except duckdb.Error as error:
+        raise WarehouseError(f"cannot open {path} for reading: {str(error).splitlines()[0]}") from error

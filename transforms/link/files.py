@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipelines.encoding import read_text
 from transforms.link.errors import LinkInputError
 from transforms.link.index import OPERATOR_COLUMNS, build_index
 from transforms.link.records import RECORD_COLUMNS, link_validated, validated_records
@@ -22,19 +23,14 @@ LINK_FILE_COLUMNS = ("record_id", "operator_id", "status", "method", "score")
 
 
 def _decode(path: Path) -> str:
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise LinkInputError(f"{path}: line {line}: not UTF-8 (byte 0x{data[error.start]:02x} at offset "
-                             f"{error.start}); save the file as UTF-8") from None
+    """The file's text: UTF-8 (BOM or not), else GB18030 (GBK), as ingest reads files."""
+    return read_text(path)
 
 
 def read_table(path: Path, columns: tuple[str, ...]) -> tuple[pd.DataFrame, list[int]]:
     """The CSV as a DataFrame of str (blank cells → None) and the file line where each row starts.
 
-    LinkInputError (file, line, reason) for: not UTF-8, no header, a missing column, a row with the wrong
+    LinkInputError (file, line, reason) for: no header, a missing column, a row with the wrong
     number of fields.
     """
     reader = csv.reader(io.StringIO(_decode(path), newline=""))
@@ -65,14 +61,30 @@ def link_csv_files(operators_csv: Path, records_csv: Path, out_csv: Path) -> dic
     """Link RECS.csv to OPS.csv and write LINKS.csv; returns the count of records per status.
 
     Raises LinkInputError naming the file and line for missing columns, empty names, duplicate ids,
-    invalid operator USCCs or a file that is not UTF-8. The output is written only when all input is good.
+    invalid operator USCCs, or an --out that is one of the inputs. The files may be UTF-8 or GB18030/GBK.
+    The output is written only when all input is good, atomically; cells a spreadsheet would run as a
+    formula (= + - @) are escaped as the export escapes them.
     """
+    from transforms.export import escape_cell  # the export imports this module: import when called
+
     operators_csv, records_csv, out_csv = Path(operators_csv), Path(records_csv), Path(out_csv)
+    for source in (operators_csv, records_csv):
+        if out_csv.exists() and source.exists() and out_csv.samefile(source) or out_csv.resolve() == source.resolve():
+            raise LinkInputError(f"{out_csv}: --out is the input file {source}; choose another file")
     operators, op_lines = read_table(operators_csv, OPERATOR_COLUMNS)
     records, rec_lines = read_table(records_csv, RECORD_COLUMNS)
     index = build_index(operators, where=str(operators_csv), lines=op_lines)
     links = link_validated(index, validated_records(records, where=str(records_csv), lines=rec_lines))
     out_csv.parent.mkdir(parents=True, exist_ok=True)
-    links[list(LINK_FILE_COLUMNS)].to_csv(out_csv, index=False, encoding="utf-8")
+    tmp = out_csv.with_name(f".{out_csv.name}.tmp")
+    try:
+        with tmp.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(LINK_FILE_COLUMNS)
+            for row in links[list(LINK_FILE_COLUMNS)].itertuples(index=False):
+                writer.writerow(["" if v is None or v != v else escape_cell(v) for v in row])
+        tmp.replace(out_csv)
+    finally:
+        tmp.unlink(missing_ok=True)
     counts = links["status"].value_counts()
     return {status: int(counts.get(status, 0)) for status in ("linked", "review", "none")}
