@@ -102,6 +102,15 @@ def test_the_page_list_leads_to_every_listed_name_and_an_entity_page_to_its_entr
     assert item.fields["list_name"] == "严重违法失信企业名单" and item.fields["subject_uscc"] == hit.code
 
 
+def test_a_watchlist_searches_the_page_list_instead_of_reading_it_whole() -> None:
+    default = [lst for lst in make(CreditchinaSeriousDishonestSpider).start_listings()
+               if lst.path == "/typeNameAndCountSearch"]
+    assert [dict(lst.query)["keyword"] for lst in default] == [""]
+    watch = [lst for lst in make(CreditchinaSeriousDishonestSpider, terms="中卫达通,上海华天").start_listings()
+             if lst.path == "/typeNameAndCountSearch"]
+    assert [dict(lst.query)["keyword"] for lst in watch] == ["中卫达通", "上海华天"]
+
+
 def test_a_tax_catalogue_page_yields_cases_with_people_masked() -> None:
     reader = make(CreditchinaTaxViolationsSpider)
     request = reader.listing_request(catalog_table("credit_swzj_fr_zdsswfajdsr", "read_case", "公司"), 1)
