@@ -21,7 +21,6 @@ Values are plain CJK/ASCII text without quotes or backslashes, so JSON is assemb
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import os
 import time
@@ -37,7 +36,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipelines.run_folder import QUARANTINE_SCHEMA, RECORD_SCHEMA, RunFolder
+from pipelines.run_folder import QUARANTINE_SCHEMA, RECORD_SCHEMA, Manifest, RunFolder, write_manifest
 from spiders.source import item_fields
 from spiders.source import sources as declared_sources
 
@@ -591,12 +590,10 @@ def write_source(world: World, out: Path, week: int, source: str) -> int:
                 count += len(part)
     tmp.replace(folder.records(source))
     pq.write_table(pa.Table.from_pylist([], schema=QUARANTINE_SCHEMA), folder.quarantine(source))
-    manifest = {"run_id": run_id, "source": source, "record_types": [t for t, _ in families],
-                "base_url": "http://replica", "started_at": fetched_at, "finished_at": fetched_at,
-                "finish_reason": "finished", "pages_fetched": count // 10 + 1, "pages_failed": 0, "retries": 0,
-                "items": count, "quarantined": 0, "duplicates_dropped": 0, "expected_rows": count,
-                "complete": True, "incomplete_reasons": [], "synthetic": "bench.generate"}
-    folder.manifest(source).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), "utf-8")
+    write_manifest(folder, Manifest(
+        run_id=run_id, source=source, record_types=[t for t, _ in families], base_url="http://replica",
+        started_at=fetched_at, finished_at=fetched_at, pages_fetched=count // 10 + 1, pages_failed=0, retries=0,
+        items=count, expected_rows=count, complete=True, synthetic="bench.generate"))
     return count
 
 

@@ -31,11 +31,11 @@ def main() -> None:
                                 settings={"CLOSESPIDER_TIMEOUT": args.seconds, "HTTPCACHE_ENABLED": False},
                                 politeness="live")
         elapsed = time.perf_counter() - started
-    pages = manifest["pages_fetched"] or 0
+    pages = manifest.pages_fetched or 0
     per_hour = pages / elapsed * 3600
     print(json.dumps({"source": args.source, "seconds": round(elapsed, 1), "pages": pages,
-                      "pages_per_hour": round(per_hour), "items": manifest["items"],
-                      "complete": manifest["complete"]}, ensure_ascii=False))
+                      "pages_per_hour": round(per_hour), "items": manifest.items,
+                      "complete": manifest.complete}, ensure_ascii=False))
     print(f"{args.source}: {pages} pages in {elapsed:.0f} s at the live defaults = {per_hour:.0f} pages/hour "
           f"per host. Rerun: python -m bench.live_pace --seconds {args.seconds} --source {args.source}")
 

@@ -154,9 +154,9 @@ def work_crawl(work: Path, scale: str) -> dict[str, Any]:
     finally:
         replica.stop()
     shutil.rmtree(run_dir, ignore_errors=True)
-    incomplete = [s for s, m in manifests.items() if not m["complete"]]
-    return {"seconds": seconds, "rows": sum(m["items"] for m in manifests.values()), "unit": "items",
-            "extra": {"pages": sum(m.get("pages_fetched") or 0 for m in manifests.values()),
+    incomplete = [s for s, m in manifests.items() if not m.complete]
+    return {"seconds": seconds, "rows": sum(m.items for m in manifests.values()), "unit": "items",
+            "extra": {"pages": sum(m.pages_fetched or 0 for m in manifests.values()),
                       "incomplete": incomplete}}
 
 
@@ -359,8 +359,8 @@ def work_ingest(work: Path, scale: str) -> dict[str, Any]:
     manifest = ingest_file(source, path, run_dir, item_fields(source), sources()[source].files[FORMAT])
     seconds = time.perf_counter() - started
     shutil.rmtree(run_dir)
-    return {"seconds": seconds, "rows": manifest["expected_rows"], "unit": "file rows (CSV → run folder)",
-            "extra": {"records": manifest["items"], "quarantined": manifest["quarantined"],
+    return {"seconds": seconds, "rows": manifest.expected_rows, "unit": "file rows (CSV → run folder)",
+            "extra": {"records": manifest.items, "quarantined": manifest.quarantined,
                       "file_mib": round(path.stat().st_size / 2**20, 1)}}
 
 

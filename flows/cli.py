@@ -1,5 +1,7 @@
 """`creditwatch`: the command line, a thin layer over flows.stages (the same code the schedule runs)."""
 
+# Commands import what only they need (Prefect, Scrapy, the replica, the linker) inside the command, so
+# `creditwatch --help` and the quick commands start in a fraction of the time.
 from __future__ import annotations
 
 import json
@@ -117,7 +119,7 @@ def _print_summary(result: dict[str, Any], replica: bool) -> None:
     summary = stages.summary(_warehouse())
     manifests = result["manifests"]
     rows = [
-        (s, m["items"], m["quarantined"], "yes" if m["complete"] else "NO: " + "; ".join(m["incomplete_reasons"])[:120])
+        (s, m.items, m.quarantined, "yes" if m.complete else "NO: " + "; ".join(m.incomplete_reasons)[:120])
         for s, m in manifests.items()
     ]
     rows += [(s, "-", "-", f"CRASHED: {why[:120]}") for s, why in result["crashed"].items()]
@@ -144,6 +146,9 @@ def _print_summary(result: dict[str, Any], replica: bool) -> None:
         f"telecom list: {summary.get('operators_listed', 0)}; removal candidates: "
         f"{summary.get('removal_candidates', 0)}"
     )
+    if summary.get("repair_cases"):
+        console.print("Repair cases: " + ", ".join(f"{state} {n}" for state, n in summary["repair_cases"].items())
+                      + f"; overdue {summary.get('repair_cases_overdue', 0)} (`creditwatch repair list`)")
     console.print(f"Warehouse: {stages.warehouse_path(_warehouse())}")
     exported = [Path(p) for p in result["export"]]
     if exported:
@@ -269,7 +274,7 @@ def crawl(
     ended incomplete (a site that does not answer, a blocked page …)."""
     _use_browser(browser)
     sources = stages.check_sources(sources)
-    folder = run_dir or stages.data_dir(_warehouse()) / "runs" / stages.new_run_id()
+    folder = run_dir or stages.runs_dir(_warehouse()) / stages.new_run_id()
     failed = False
     for source in sources:
         with console.status(f"Crawling {source}…"):
@@ -279,9 +284,9 @@ def crawl(
                 err.print(f"[red]{error}[/red]")
                 failed = True
                 continue
-        state = "complete" if manifest["complete"] else "INCOMPLETE: " + "; ".join(manifest["incomplete_reasons"])
-        console.print(f"{source}: {manifest['items']} records, {manifest['quarantined']} quarantined, {state}")
-        failed = failed or not manifest["complete"]  # e.g. the site (or --replica-url) did not answer
+        state = "complete" if manifest.complete else "INCOMPLETE: " + "; ".join(manifest.incomplete_reasons)
+        console.print(f"{source}: {manifest.items} records, {manifest.quarantined} quarantined, {state}")
+        failed = failed or not manifest.complete  # e.g. the site (or --replica-url) did not answer
     console.print(f"Run folder: {folder}")
     if failed:
         raise typer.Exit(1)
@@ -393,8 +398,8 @@ def ingest(
     result = stages.ingest(_warehouse(), source, file)
     manifest = result["manifest"]
     console.print(
-        f"{source} from {file}: {manifest['items']} records, {manifest['quarantined']} quarantined, "
-        f"{manifest['duplicates_dropped']} duplicate rows; loaded {result['load']['new']} new, "
+        f"{source} from {file}: {manifest.items} records, {manifest.quarantined} quarantined, "
+        f"{manifest.duplicates_dropped} duplicate rows; loaded {result['load']['new']} new, "
         f"{result['load']['changed']} changed."
     )
 
@@ -437,19 +442,8 @@ def _judge(record: str, operator: str | None, judgement: str, by: str, note: str
 @review_app.command("list")
 def review_list(limit: Annotated[int, typer.Option(help="Rows to show.")] = 50) -> None:
     """Links waiting for a person: the record, the best candidate operator, score and why."""
-    from warehouse.db import connect
-    from warehouse.snapshot import reader_path
-
-    con = connect(reader_path(_warehouse()), read_only=True)
-    try:
-        relation = con.sql(
-            "SELECT reference, subject_name, candidate_operator_name, candidate_operator_id, "
-            f"round(score, 1) AS score, record_id FROM marts.review_queue LIMIT {int(limit)}"
-        )
-        columns, rows = relation.columns, relation.fetchall()
-    finally:
-        con.close()
-    console.print(_table("Links to review", columns, rows))
+    table = stages.review_queue(_warehouse(), limit)
+    console.print(_table("Links to review", table.columns, table.rows))
 
 
 @review_app.command("accept")
@@ -572,36 +566,9 @@ def sql(
 @app.command()
 def status() -> None:
     """Last runs, per-source completeness and row counts (from the published snapshot)."""
-    from warehouse.db import connect
-    from warehouse.snapshot import reader_path
-
     console.print("Sources: " + ", ".join(stages.source_names()))
-    con = connect(reader_path(_warehouse()), read_only=True)
-    try:
-        runs = con.execute(
-            "SELECT run_id, crawled_at, complete, records_new, records_changed, records_removed, "
-            "quarantined FROM ops.runs ORDER BY run_id DESC LIMIT 5"
-        ).fetchall()
-        console.print(
-            _table("Last runs", ["run", "crawled at", "complete", "new", "changed", "removed", "quarantined"], runs)
-        )
-        sources = con.execute("""
-            SELECT source, run_id, complete, items, quarantined, array_to_string(incomplete_reasons, '; ')
-            FROM ops.source_runs QUALIFY row_number() OVER (PARTITION BY source ORDER BY run_id DESC) = 1
-            ORDER BY source""").fetchall()
-        console.print(
-            _table(
-                "Sources, last crawl",
-                ["source", "run", "complete", "records", "quarantined", "why incomplete"],
-                sources,
-            )
-        )
-        counts = con.execute("""
-            SELECT schema_name || '.' || table_name, estimated_size FROM duckdb_tables()
-            WHERE schema_name IN ('raw', 'core', 'marts', 'ops') ORDER BY 1""").fetchall()
-        console.print(_table("Tables", ["table", "rows"], counts))
-    finally:
-        con.close()
+    for table in stages.status_tables(_warehouse()):
+        console.print(_table(table.title, table.columns, table.rows))
 
 
 @app.command()
@@ -744,6 +711,116 @@ def alerts_check(config: ConfigOption = None) -> None:
     console.print(_table("Channel secrets", ["channel", "placeholder", "status"], secrets))
     if any(status == "NOT SET" for _, _, status in secrets):
         raise typer.Exit(1)
+
+
+repair_app = typer.Typer(
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="Credit-repair cases (信用修复): open one for a removal candidate, record its submission and outcome; "
+    "the run verifies the removal.",
+)
+app.add_typer(repair_app, name="repair")
+CaseArg = Annotated[str, typer.Argument(help="The case id (RC-0001, …; see `creditwatch repair list`).")]
+OnOption = Annotated[str, typer.Option("--on", help="The day it happened (YYYY-MM-DD).")]
+
+
+def _on(value: str, option: str = "--on") -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint=f"'{option}'") from None
+
+
+def _case_line(case: Any) -> str:
+    return f"{case.case_id}: {case.state}" + (f" (platform {case.platform})" if case.platform else "")
+
+
+@repair_app.command("open")
+def repair_open(
+    record: Annotated[str, typer.Argument(help="A removal candidate: its record id or the reference in 可申请修复.")],
+    export_dir: Annotated[Path, typer.Option(help="Packs go to EXPORT_DIR/repair/<case>/.")] = Path("exports"),
+) -> None:
+    """Open a case for a removal candidate and write its application pack (申请书, 承诺书, 材料清单)."""
+    from flows import repair
+
+    opened = repair.open_case(_warehouse(), record, export_dir / "repair")
+    console.print(f"Opened {opened.case.case_id} for record {opened.case.record_id}; pack in {opened.pack.folder}/",
+                  highlight=False)
+    if opened.pack.where_to_apply:
+        console.print(f"Apply at: {opened.pack.where_to_apply}", highlight=False)
+    if opened.pack.missing:
+        console.print("Left blank (not in the warehouse; fill in by hand): " + "、".join(opened.pack.missing),
+                      highlight=False)
+
+
+@repair_app.command("pack")
+def repair_pack(
+    case: CaseArg,
+    export_dir: Annotated[Path, typer.Option(help="Packs go to EXPORT_DIR/repair/<case>/.")] = Path("exports"),
+) -> None:
+    """Write the case's application pack again (e.g. after `creditwatch facts` recorded the payment)."""
+    from flows import repair
+
+    pack = repair.write_case_pack(_warehouse(), case, export_dir / "repair")
+    console.print(f"Pack written to {pack.folder}/; left blank: " + ("、".join(pack.missing) or "nothing"),
+                  highlight=False)
+
+
+@repair_app.command("submit")
+def repair_submit(
+    case: CaseArg,
+    on: OnOption,
+    platform: Annotated[str, typer.Option("--platform", help="Where: creditchina, gsxt, miit or court.")],
+    receipt: Annotated[str | None, typer.Option("--receipt", help="The platform's receipt / 受理编号.")] = None,
+) -> None:
+    """Record that the application was submitted (the handling-time clock starts)."""
+    from flows import repair
+
+    console.print(_case_line(repair.submit(_warehouse(), case, _on(on), platform, receipt)), highlight=False)
+
+
+@repair_app.command("outcome")
+def repair_outcome(
+    case: CaseArg,
+    result: Annotated[str, typer.Argument(help="accepted or rejected.")],
+    on: OnOption,
+    reason: Annotated[str | None, typer.Option("--reason", help="The platform's reason (for a rejection).")] = None,
+) -> None:
+    """Record the platform's decision; after acceptance the next complete crawl verifies the removal."""
+    from flows import repair
+
+    console.print(_case_line(repair.outcome(_warehouse(), case, result, _on(on), reason)), highlight=False)
+
+
+@repair_app.command("note")
+def repair_note(case: CaseArg, text: Annotated[str, typer.Argument(help="The note.")]) -> None:
+    """Add a note to the case's history (its state does not change)."""
+    from flows import repair
+
+    console.print(_case_line(repair.note(_warehouse(), case, text)) + ": note added", highlight=False)
+
+
+@repair_app.command("list")
+def repair_list(
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only cases past their deadline.")] = False,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="YYYY-MM-DD (default today).")] = None,
+) -> None:
+    """Every case with its state, deadline (working days on the official calendar) and days open."""
+    from flows import repair
+
+    rows = repair.list_cases(_warehouse(), _on(as_of, "--as-of") if as_of else None, overdue_only=overdue)
+    columns = ["case", "state", "operator", "reference", "platform", "submitted", "deadline", "days left",
+               "overdue", "days open", "verified"]
+    shown = [(r["case_id"], r["state"], r["operator_name"], r["reference"], r["platform"], r["submitted_on"],
+              r["deadline"] or r["deadline_note"], r["days_to_deadline"], "OVERDUE" if r["overdue"] else "",
+              r["days_open"], r["verified_on"]) for r in rows]
+    table = Table(title="Overdue repair cases" if overdue else "Repair cases", title_justify="left")
+    for column in columns:  # wrapped, never cut: a case id or a date must be read whole
+        table.add_column(column, overflow="fold", no_wrap=column == "case", min_width=7 if column == "case" else None)
+    for row in shown:
+        table.add_row(*["" if v is None else str(v) for v in row])
+    console.print(table)
+    console.print(f"{len(rows)} cases")
 
 
 def main() -> None:

@@ -68,7 +68,7 @@ def monitoring_run(
     logger = get_run_logger()
     sources = stages.check_sources(sources)
     run_id = stages.new_run_id()
-    run_dir = stages.data_dir(warehouse) / "runs" / run_id
+    run_dir = stages.runs_dir(warehouse) / run_id
     futures = {s: crawl_task.submit(s, str(run_dir), replica_url, solver, (spider_args or {}).get(s)) for s in sources}
     manifests, crashed = {}, {}
     for source, future in futures.items():
@@ -119,8 +119,8 @@ def post_run_artifacts(
         "|---|---|---|---|",
     ]
     for source, m in manifests.items():
-        state = "yes" if m["complete"] else "NO: " + "; ".join(m["incomplete_reasons"])[:200]
-        lines.append(f"| {source} | {m['items']} | {m['quarantined']} | {state} |")
+        state = "yes" if m.complete else "NO: " + "; ".join(m.incomplete_reasons)[:200]
+        lines.append(f"| {source} | {m.items} | {m.quarantined} | {state} |")
     lines += [f"| {source} | - | - | CRASHED: {why[:200]} |" for source, why in crashed.items()]
     lines += [
         "",

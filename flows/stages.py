@@ -14,19 +14,27 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from pipelines.run_folder import RunFolder, write_manifest
+from pipelines.ingest import FORMAT, IngestError, ingest_file
+from pipelines.run_folder import Manifest, RunFolder, read_manifest, write_manifest
+from spiders import available
+from spiders.source import item_fields, sources
 from transforms.build import BuildResult, DataTestFailure, build
+from transforms.export import _as_of, export_week, scope_of
+from transforms.repair.verify import verify_cases
+from transforms.report import write_report
 from transforms.reporting import LICENCE_WINDOW_DAYS, iso_week
-from warehouse.db import connect, pause_point, transaction, warehouse_path
+from warehouse.db import connect, pause_point, runs_dir, transaction, warehouse_path
+from warehouse.facts import import_facts
+from warehouse.judgements import record_judgement
 from warehouse.load import LoadResult, load_run
-from warehouse.maintenance import Finding, PurgeReport
+from warehouse.maintenance import Finding, PurgeReport, audit
 from warehouse.maintenance import doctor as check_warehouse
 from warehouse.maintenance import purge as purge_personal_data
 from warehouse.snapshot import publish_snapshot, reader_path
@@ -49,8 +57,6 @@ def new_run_id(now: datetime | None = None) -> str:
 
 
 def source_names() -> list[str]:
-    from spiders import available
-
     return list(available())
 
 
@@ -74,7 +80,7 @@ def crawl_source(
     politeness: str | None = None,
     browser: bool = False,
     timeout: int = CRAWL_TIMEOUT_SECONDS,
-) -> dict[str, Any]:
+) -> Manifest:
     """Crawl one source in a subprocess (Twisted's reactor cannot restart in-process) and return its
     manifest. A crash or a timeout writes an *incomplete* manifest saying so, then raises CrawlError."""
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -103,29 +109,22 @@ def crawl_source(
     except subprocess.TimeoutExpired:
         failure = f"crawl timed out after {timeout} s"
     if failure is None and folder.manifest(source).exists():
-        return json.loads(folder.manifest(source).read_text("utf-8"))
-    manifest = {
-        "run_id": folder.run_id,
-        "source": source,
-        "record_types": [],
-        "base_url": replica_url,
-        "started_at": started.isoformat(timespec="seconds"),
-        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "finish_reason": "crashed",
-        "pages_fetched": None,
-        "pages_failed": None,
-        "retries": None,
-        "items": 0,
-        "quarantined": 0,
-        "expected_rows": None,
-        "complete": False,
-        "incomplete_reasons": [failure or "no manifest written"],
-    }
+        return read_manifest(folder.manifest(source))
+    manifest = Manifest(
+        run_id=folder.run_id,
+        source=source,
+        base_url=replica_url,
+        started_at=started.isoformat(timespec="seconds"),
+        finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        finish_reason="crashed",
+        complete=False,
+        incomplete_reasons=[failure or "no manifest written"],
+    )
     # Records a crashed crawl may have written are not trusted: remove them, keep the failure on record.
     for path in (folder.records(source), folder.quarantine(source)):
         path.unlink(missing_ok=True)
     write_manifest(folder, manifest)
-    raise CrawlError(f"{source}: {manifest['incomplete_reasons'][0]}")
+    raise CrawlError(f"{source}: {manifest.incomplete_reasons[0]}")
 
 
 def load(warehouse: str | os.PathLike[str] | None, run_dir: Path) -> dict[str, Any]:
@@ -142,10 +141,14 @@ def load(warehouse: str | os.PathLike[str] | None, run_dir: Path) -> dict[str, A
 def transform(
     warehouse: str | os.PathLike[str] | None, as_of: date | None = None, targets: list[str] | None = None
 ) -> dict[str, Any]:
-    """Rebuild the models (one transaction, data tests included), then republish the snapshot."""
+    """Rebuild the models (one transaction, data tests included), then republish the snapshot. A full rebuild
+    first applies what the loaded crawls say to the repair cases, as a run does (apply_run)."""
     con = connect(warehouse)
     try:
-        result = asdict(build(con, targets=targets, as_of=as_of))
+        with transaction(con):
+            if not targets:
+                verify_cases(con)
+            result = asdict(build(con, targets=targets, as_of=as_of))
     finally:
         con.close()
     publish_snapshot(warehouse)
@@ -156,9 +159,11 @@ def apply_run(
     con: duckdb.DuckDBPyConnection, run_dir: Path, as_of: date | None = None
 ) -> tuple[LoadResult, BuildResult]:
     """The load of a run folder AND the rebuild of every model, in ONE transaction. A crash or SIGKILL at
-    any moment leaves the previous state; rerunning the run gives the unbroken result."""
+    any moment leaves the previous state; rerunning the run gives the unbroken result. Between the two, the
+    repair cases the crawl decides are closed or flagged (transforms/repair/verify.py), so the marts show it."""
     with transaction(con):
         loaded = load_run(con, run_dir)
+        verify_cases(con)
         built = build(con, as_of=as_of)
         pause_point("apply_run.before_commit")
     return loaded, built
@@ -203,8 +208,6 @@ def record_facts(
     warehouse: str | os.PathLike[str] | None, path: Path, recorded_by: str, as_of: date | None = None
 ) -> dict[str, Any]:
     """Import compliance facts (whole file or nothing), then rebuild the models so the removal rules use them."""
-    from warehouse.facts import import_facts
-
     con = connect(warehouse)
     try:
         count = import_facts(con, path, recorded_by)
@@ -217,14 +220,11 @@ def ingest(
     warehouse: str | os.PathLike[str] | None, source: str, path: Path, as_of: date | None = None
 ) -> dict[str, Any]:
     """Feed `source` from a file into a new run folder, then load it and rebuild (one transaction)."""
-    from pipelines.ingest import FORMAT, IngestError, ingest_file
-    from spiders.source import item_fields, sources
-
     declared = sources().get(source)
     if declared is None or FORMAT not in declared.files:
         can = [name for name, s in sources().items() if FORMAT in s.files]
         raise IngestError(f"source {source!r} cannot be fed from a 双公示 penalty file; use one of {', '.join(can)}")
-    run_dir = data_dir(warehouse) / "runs" / new_run_id()
+    run_dir = runs_dir(warehouse) / new_run_id()
     try:
         manifest = ingest_file(source, path, run_dir, item_fields(source), declared.files[FORMAT],
                                registry_url=declared.live_base_url)
@@ -245,8 +245,6 @@ def judge_link(
     note: str | None = None,
 ) -> dict[str, Any]:
     """Store an analyst's judgement on a link, then rebuild so it takes effect everywhere."""
-    from warehouse.judgements import record_judgement
-
     con = connect(warehouse)
     try:
         record_id, operator = record_judgement(con, reference, operator_id, judgement, decided_by, note)
@@ -267,10 +265,6 @@ def export(
     the XLSX workbook, every table as CSV and Parquet, and the HTML monitoring report. Logged in ops.audit.
     Everything is written into a temporary folder beside the target and renamed into place when complete:
     a failure leaves the previous export of that week as it was."""
-    from transforms.export import _as_of, export_week, scope_of
-    from transforms.report import write_report
-    from warehouse.maintenance import audit
-
     con = connect(reader_path(warehouse), read_only=True)
     try:
         week = week or iso_week(_as_of(con))
@@ -335,10 +329,57 @@ def _swap_folder(new: Path, target: Path) -> None:
         shutil.rmtree(aside, ignore_errors=True)
 
 
+@dataclass(frozen=True)
+class Rows:
+    """A small table for a person to read: a title, column names and rows (from the snapshot)."""
+
+    title: str
+    columns: list[str]
+    rows: list[tuple]
+
+
+def review_queue(warehouse: str | os.PathLike[str] | None, limit: int = 50) -> Rows:
+    """The links waiting for a person (marts.review_queue), best candidates first."""
+    con = connect(reader_path(warehouse), read_only=True)
+    try:
+        relation = con.sql(
+            "SELECT reference, subject_name, candidate_operator_name, candidate_operator_id, "
+            f"round(score, 1) AS score, record_id FROM marts.review_queue ORDER BY score DESC LIMIT {int(limit)}"
+        )
+        return Rows("Links to review", list(relation.columns), relation.fetchall())
+    finally:
+        con.close()
+
+
+def status_tables(warehouse: str | os.PathLike[str] | None) -> list[Rows]:
+    """The last runs, each source's last crawl and the row count of every table, from the snapshot."""
+    con = connect(reader_path(warehouse), read_only=True)
+    try:
+        runs = con.execute(
+            "SELECT run_id, crawled_at, complete, records_new, records_changed, records_removed, "
+            "quarantined FROM ops.runs ORDER BY run_id DESC LIMIT 5"
+        ).fetchall()
+        sources = con.execute("""
+            SELECT source, run_id, complete, items, quarantined, array_to_string(incomplete_reasons, '; ')
+            FROM ops.source_runs QUALIFY row_number() OVER (PARTITION BY source ORDER BY run_id DESC) = 1
+            ORDER BY source""").fetchall()
+        counts = con.execute("""
+            SELECT schema_name || '.' || table_name, estimated_size FROM duckdb_tables()
+            WHERE schema_name IN ('raw', 'core', 'marts', 'ops') ORDER BY 1""").fetchall()
+    finally:
+        con.close()
+    return [
+        Rows("Last runs", ["run", "crawled at", "complete", "new", "changed", "removed", "quarantined"], runs),
+        Rows("Sources, last crawl", ["source", "run", "complete", "records", "quarantined", "why incomplete"],
+             sources),
+        Rows("Tables", ["table", "rows"], counts),
+    ]
+
+
 def latest_run_dir(warehouse: str | os.PathLike[str] | None) -> Path:
-    runs = sorted((data_dir(warehouse) / "runs").glob("*/"))
+    runs = sorted(runs_dir(warehouse).glob("*/"))
     if not runs:
-        raise FileNotFoundError(f"no crawl runs under {data_dir(warehouse) / 'runs'}: run "
+        raise FileNotFoundError(f"no crawl runs under {runs_dir(warehouse)}: run "
                                 "`creditwatch crawl <source>` or `creditwatch run` first")
     return runs[-1]
 
@@ -377,6 +418,9 @@ def summary(warehouse: str | os.PathLike[str] | None) -> dict[str, Any]:
             )[0][0]
         if table_exists("marts.removal_candidates"):
             out["removal_candidates"] = rows("SELECT count(*) FROM marts.removal_candidates")[0][0]
+        if table_exists("marts.repair_cases"):
+            out["repair_cases"] = dict(rows("SELECT state, count(*) FROM marts.repair_cases GROUP BY 1 ORDER BY 1"))
+            out["repair_cases_overdue"] = rows("SELECT count(*) FROM marts.repair_cases WHERE overdue")[0][0]
         if table_exists("marts.operator_licences"):
             out["operators"] = rows("SELECT count(*) FROM marts.operator_licences")[0][0]
             out["licences_expiring_in_window"] = rows(

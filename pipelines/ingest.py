@@ -6,13 +6,17 @@ crawl and lands in a run folder the warehouse loads the same way. A file covers 
 its manifest says `infer_removals: false`: records missing from it are never marked removed.
 
 Formats: the 26-column 行政处罚 upload template with its official Chinese headers (registries.md §1.4),
-as CSV (UTF-8 with or without BOM, or GB18030) or XLSX (first sheet).
+as CSV (UTF-8 with or without BOM, or GB18030) or XLSX (first sheet). Headers are matched after folding width,
+spaces and bracket style, and the variants registries.md §7.6 found are accepted (HEADER_VARIANTS): the 法人
+template's `行政相对人代码_2 (工商注册号)`, a mandatory `行政相对人类别` (kept in the raw row), and the legal
+representative's ID split into `法定代表人证件类型` / `法定代表人证件号码`.
 """
 
 from __future__ import annotations
 
 import csv
 import itertools
+import re
 import unicodedata
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -22,7 +26,7 @@ from typing import Any
 from pipelines.encoding import detect_encoding
 from pipelines.item_pipelines import DedupePipeline, NormalisePipeline
 from pipelines.items import RecordItem
-from pipelines.run_folder import RunFolder, RunWriter, write_manifest
+from pipelines.run_folder import Manifest, RunFolder, RunWriter, write_manifest
 from pipelines.schemas import Field
 
 # 双公示 行政处罚 template header → penalty field (pipelines/schemas.py PENALTY). Codes 3–6 (组织机构代码,
@@ -53,6 +57,14 @@ PENALTY_HEADERS = {
     "备注": "note",
 }
 REQUIRED_HEADERS = ("行政相对人名称", "行政处罚决定书文号", "处罚决定日期", "处罚机关")
+# §7.6: variant header (folded) → the template header it stands for. 行政相对人类别 and 法定代表人证件类型 have no
+# field of their own: they stay in the raw row.
+HEADER_VARIANTS = {
+    "行政相对人代码_2(工商注册号)": "代码_2(工商注册号)",  # the official 法人 template (`[idx 4560357312]`)
+    "法定代表人证件号码": "法定代表人身份证号",  # split ID columns (`[idx 16657484578]`, `[idx 7497359280]`)
+}
+BRACKETS = str.maketrans({"【": "(", "】": ")", "〔": "(", "〕": ")", "[": "(", "]": ")", "〈": "(", "〉": ")",
+                          "《": "(", "》": ")"})
 # The file format this module reads, as a source.yml names it under `files:` (format → item type).
 FORMAT = "shuanggongshi_penalties"
 
@@ -62,7 +74,9 @@ class IngestError(ValueError):
 
 
 def _header(text: object) -> str:
-    return unicodedata.normalize("NFKC", str(text or "")).replace(" ", "").strip()
+    """A header folded (NFKC width, no whitespace, one bracket style), then named as the template names it."""
+    folded = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text or "")).translate(BRACKETS))
+    return HEADER_VARIANTS.get(folded, folded)
 
 
 def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -94,7 +108,7 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 def ingest_file(source: str, path: Path, run_dir: Path, schemas: dict[str, dict[str, Field]],
-                record_type: str = "penalty", registry_url: str | None = None) -> dict[str, Any]:
+                record_type: str = "penalty", registry_url: str | None = None) -> Manifest:
     """Write `path` into `run_dir` as if `source` had been crawled, as items of `record_type` typed by
     `schemas` (the source's fields.py); returns the manifest. The caller checks that the source declares
     this file format (source.yml `files:`). The file is streamed (rows are written in batches), so memory
@@ -136,13 +150,11 @@ def ingest_file(source: str, path: Path, run_dir: Path, schemas: dict[str, dict[
     except BaseException:
         writer.abandon()
         raise
-    manifest = {
-        "run_id": folder.run_id, "source": source, "record_types": [record_type],
-        "base_url": path.resolve().as_uri(), "started_at": started.isoformat(timespec="seconds"),
-        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"), "finish_reason": "finished",
-        "pages_fetched": 1, "pages_failed": 0, "retries": 0, "items": writer.items,
-        "quarantined": writer.quarantined_items, "duplicates_dropped": duplicates,
-        "expected_rows": total, "complete": True, "incomplete_reasons": [], "infer_removals": False,
-    }
+    manifest = Manifest(
+        run_id=folder.run_id, source=source, record_types=[record_type], base_url=path.resolve().as_uri(),
+        started_at=started.isoformat(timespec="seconds"), finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        pages_fetched=1, pages_failed=0, retries=0, items=writer.items, quarantined=writer.quarantined_items,
+        duplicates_dropped=duplicates, expected_rows=total, complete=True, infer_removals=False,
+    )
     write_manifest(folder, manifest)
     return manifest

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from hashlib import sha256
@@ -65,8 +65,8 @@ class RunFolder:
     def manifest(self, source: str) -> Path:
         return self.path / f"{source}.manifest.json"
 
-    def manifests(self) -> list[dict[str, Any]]:
-        return [json.loads(p.read_text("utf-8")) for p in sorted(self.path.glob("*.manifest.json"))]
+    def manifests(self) -> list[Manifest]:
+        return [read_manifest(p) for p in sorted(self.path.glob("*.manifest.json"))]
 
     @property
     def run_id(self) -> str:
@@ -170,11 +170,77 @@ class RunWriter:
             path.with_name(path.name + ".tmp").unlink(missing_ok=True)
 
 
-def write_manifest(folder: RunFolder, manifest: dict[str, Any]) -> None:
+MANIFEST_FORMAT = 1  # raise it when a field changes meaning; readers refuse a format they do not know
+
+
+class ManifestError(ValueError):
+    """A manifest file that cannot be read; the message names the file and the reason."""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A source's crawl in a run (`<source>.manifest.json`): what was fetched and whether it is complete.
+
+    The one hand-off from a crawl (or a file ingest) to the warehouse: built by the crawl, the ingest, a
+    crashed crawl's stand-in and the benchmark generator; written by `write_manifest`, read by
+    `read_manifest`. `complete` is the verdict the warehouse trusts to infer removals (unless
+    `infer_removals` is False, as for a file that holds only part of a register)."""
+
+    run_id: str
+    source: str
+    started_at: str | None
+    finished_at: str
+    complete: bool
+    incomplete_reasons: list[str] = field(default_factory=list)
+    record_types: list[str] = field(default_factory=list)
+    base_url: str | None = None
+    finish_reason: str = "finished"
+    pages_fetched: int | None = None
+    pages_failed: int | None = None
+    retries: int | None = None
+    items: int = 0
+    quarantined: int = 0
+    duplicates_dropped: int = 0
+    expected_rows: int | None = None
+    browser_session: bool = False  # fetched through a real browser session (scrapy-playwright)
+    infer_removals: bool = True
+    synthetic: str | None = None  # set by the benchmark generator
+    format: int = MANIFEST_FORMAT
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, indent=2)
+
+    @classmethod
+    def from_json(cls, text: str, where: str = "manifest") -> Manifest:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ManifestError(f"{where}: not JSON ({error})") from None
+        if not isinstance(data, dict):
+            raise ManifestError(f"{where}: expected a JSON object")
+        version = data.get("format", MANIFEST_FORMAT)  # files written before the field existed are format 1
+        if version != MANIFEST_FORMAT:
+            raise ManifestError(f"{where}: manifest format {version!r}; this creditwatch reads format "
+                                f"{MANIFEST_FORMAT}: upgrade creditwatch or recrawl")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ManifestError(f"{where}: unknown field(s) {', '.join(unknown)}")
+        try:
+            return cls(**data)
+        except TypeError as error:
+            raise ManifestError(f"{where}: {error}") from None
+
+
+def read_manifest(path: Path) -> Manifest:
+    return Manifest.from_json(Path(path).read_text("utf-8"), str(path))
+
+
+def write_manifest(folder: RunFolder, manifest: Manifest) -> None:
     """Written last: the warehouse loads a source only when its manifest exists."""
     folder.path.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(manifest, ensure_ascii=False, indent=2)
-    write_atomically(folder.manifest(manifest["source"]), lambda p: p.write_text(text, "utf-8"))
+    text = manifest.to_json()
+    write_atomically(folder.manifest(manifest.source), lambda p: p.write_text(text, "utf-8"))
 
 
 class RunWriterPipeline:
@@ -219,24 +285,23 @@ class ManifestExtension:
         folder.path.mkdir(parents=True, exist_ok=True)
         complete, reasons = spider.completeness(reason)
         items = stats.get_value("creditwatch/items", 0)
-        manifest = {
-            "run_id": folder.run_id,
-            "source": spider.name,
-            "record_types": sorted(spider.fields),  # item types the spider yields
-            "base_url": spider.base_url,
-            "started_at": self.started.isoformat(timespec="seconds"),
-            "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "finish_reason": reason,
-            "pages_fetched": stats.get_value("response_received_count", 0),
-            "pages_failed": stats.get_value("creditwatch/pages_failed", 0),
-            "retries": stats.get_value("retry/count", 0),
-            "items": items,
-            "quarantined": stats.get_value("creditwatch/quarantined", 0),
-            "duplicates_dropped": stats.get_value("item_dropped_count", 0),
-            "expected_rows": spider.expected_rows(),
-            # Fetched through a real browser session (scrapy-playwright), or plain HTTP.
-            "browser_session": "scrapy_playwright" in str(self.crawler.settings.getdict("DOWNLOAD_HANDLERS")),
-            "complete": complete,
-            "incomplete_reasons": reasons,
-        }
+        manifest = Manifest(
+            run_id=folder.run_id,
+            source=spider.name,
+            record_types=sorted(spider.fields),  # item types the spider yields
+            base_url=spider.base_url,
+            started_at=self.started.isoformat(timespec="seconds"),
+            finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            finish_reason=reason,
+            pages_fetched=stats.get_value("response_received_count", 0),
+            pages_failed=stats.get_value("creditwatch/pages_failed", 0),
+            retries=stats.get_value("retry/count", 0),
+            items=items,
+            quarantined=stats.get_value("creditwatch/quarantined", 0),
+            duplicates_dropped=stats.get_value("item_dropped_count", 0),
+            expected_rows=spider.expected_rows(),
+            browser_session="scrapy_playwright" in str(self.crawler.settings.getdict("DOWNLOAD_HANDLERS")),
+            complete=complete,
+            incomplete_reasons=list(reasons),
+        )
         write_manifest(folder, manifest)

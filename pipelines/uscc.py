@@ -48,6 +48,10 @@ _KIND_BY_PREFIX: Final = {
     "59": "social_org",  # 民政 · 其他
 }
 
+# The one prefix that marks a natural person's business (个体工商户): its records are personal data. Read by
+# the models (SQL variable personal_uscc_prefix, set by the build) and the purge.
+PERSONAL_USCC_PREFIX: Final = next(p for p, kind in _KIND_BY_PREFIX.items() if kind == "individual_business")
+
 # GB 11714 组织机构代码 check over positions 9–17: weights for the 8 body characters.
 _ORG_CODE_WEIGHTS: Final = (3, 7, 9, 10, 5, 8, 4, 2)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines.items import record_id
-from pipelines.run_folder import QUARANTINE_SCHEMA, RECORD_SCHEMA, RunFolder, to_json
+from pipelines.run_folder import QUARANTINE_SCHEMA, RECORD_SCHEMA, Manifest, RunFolder, to_json, write_manifest
 from replica.server import Faults
 
 
@@ -36,11 +35,10 @@ def write_run(root: Path, run_id: str, source: str, records: dict[str, dict[str,
                      "content_hash": str(hash(raw)), "raw_json": raw, "fields_json": to_json(fields)})
     pq.write_table(pa.Table.from_pylist(rows, schema=RECORD_SCHEMA), folder.records(source))
     pq.write_table(pa.Table.from_pylist([], schema=QUARANTINE_SCHEMA), folder.quarantine(source))
-    manifest = {"run_id": run_id, "source": source, "started_at": finished_at, "finished_at": finished_at,
-                "complete": complete, "incomplete_reasons": [] if complete else ["test: incomplete"],
-                "items": len(rows), "quarantined": 0, "pages_fetched": 1, "pages_failed": 0, "retries": 0,
-                "expected_rows": len(rows)}
-    folder.manifest(source).write_text(json.dumps(manifest), "utf-8")
+    write_manifest(folder, Manifest(
+        run_id=run_id, source=source, started_at=finished_at, finished_at=finished_at, complete=complete,
+        incomplete_reasons=[] if complete else ["test: incomplete"], items=len(rows), pages_fetched=1,
+        pages_failed=0, retries=0, expected_rows=len(rows)))
     return folder.path
 
 
@@ -52,7 +50,7 @@ def only_fault(fault: str | None) -> Faults:
     return faults
 
 
-def assert_incomplete_because(manifest: dict[str, Any], expected: str) -> None:
+def assert_incomplete_because(manifest: Manifest, expected: str) -> None:
     """The source ended incomplete, and one of its reasons says `expected`."""
-    assert manifest["complete"] is False
-    assert any(expected in reason for reason in manifest["incomplete_reasons"]), manifest["incomplete_reasons"]
+    assert manifest.complete is False
+    assert any(expected in reason for reason in manifest.incomplete_reasons), manifest.incomplete_reasons

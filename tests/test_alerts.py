@@ -185,7 +185,7 @@ def test_labels_come_from_one_place() -> None:
     assert record_type_label("telecom_bad_list") == "电信业务经营不良名单"
     assert record_type_label("something_new") == "something_new"
     assert set(listing_types()) == {"telecom_bad_list", "telecom_dishonest_list", "serious_illegal_list",
-                                    "court_dishonest"}
+                                    "court_dishonest", "serious_dishonest_list", "tax_major_violation"}
 
 
 # -------------------------------------------------------------------------------------------- config

@@ -6,21 +6,27 @@ running week 1 again sends nothing."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from flows import repair
 from pipelines.items import record_id
+from replica.demo import compliance_facts_csv
 from replica.world import World
 from spiders.miit_licences.replica import without_report
+from transforms.repair.deadlines import china_day
 
 CHANGE_KINDS = ("record_new", "listed", "record_removed", "record_changed")
+REPO = Path(__file__).resolve().parents[1]
 
 
 def demo(tmp_path: Path, *args: str) -> str:
@@ -58,12 +64,35 @@ def world_changes(world: World) -> tuple[set[tuple[str, str, str]], list[str]]:
     return {e for e in expected if e[2]}, sorted(by_name.get(op, op) for op in changed)
 
 
+def demo_repair_record(world: World, folder: Path) -> str:
+    """The record `make demo-repair` repairs: a 信用中国 penalty the demo records paid in week 0 and the
+    replica no longer serves in week 1 (the first such, by the world's own order)."""
+    with compliance_facts_csv(world, folder / "facts.csv").open(encoding="utf-8") as handle:
+        paid = {row["reference"] for row in csv.DictReader(handle)}
+    return next(p.decision_no for p in world.penalties
+                if p.platform == "creditchina" and p.epoch_removed == 1 and p.decision_no in paid)
+
+
 @pytest.mark.timeout(1800)
 def test_demo_week_zero_then_one_sends_the_changes_once_and_again_nothing(tmp_path: Path) -> None:
     first = demo(tmp_path)
     assert "Alerts → demo: 0 events sent in 0 messages;" in first and "recorded as baseline" in first
 
+    # Issue 17 on the replica: a repair case for that record, opened, submitted and accepted in week 0.
+    record = demo_repair_record(World(), tmp_path)
+    assert f"DEMO_RECORD := {record}" in (REPO / "Makefile").read_text("utf-8")  # what `make demo-repair` opens
+    warehouse = tmp_path / "data" / "cw.duckdb"
+    case_id = repair.open_case(warehouse, record, tmp_path / "exports" / "repair", actor="t").case.case_id
+    repair.submit(warehouse, case_id, date.today(), "creditchina", actor="t")
+    repair.outcome(warehouse, case_id, "accepted", date.today(), actor="t")
+
     second = demo(tmp_path, "--replica-week", "1")
+    # Week 1's complete crawl no longer shows it: the run closed the case, on that crawl's day (in China).
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        [(week1_crawl,)] = con.execute("SELECT max(crawled_at) FROM ops.runs").fetchall()
+    assert [(r["case_id"], r["state"], r["verified_on"]) for r in repair.list_cases(warehouse)] == [
+        (case_id, "removed_verified", china_day(week1_crawl))]
+    assert "Repair cases: removed_verified 1; overdue 0" in second
     assert "── received by the demo channel" in second and "creditwatch 信用提醒｜全部持证经营者｜" in second
     assert "【紧急】列入名单" in second and "【提示】记录撤下" in second
 

@@ -44,9 +44,9 @@ def records(run_dir: Path) -> list[dict]:
     folder = RunFolder(run_dir)
     rows = []
     for manifest in folder.manifests():
-        table = pq.read_table(folder.records(manifest["source"]))
-        assert table.schema.equals(RECORD_SCHEMA), manifest["source"]
-        assert manifest["complete"] and manifest["items"] == table.num_rows
+        table = pq.read_table(folder.records(manifest.source))
+        assert table.schema.equals(RECORD_SCHEMA), manifest.source
+        assert manifest.complete and manifest.items == table.num_rows
         rows += table.to_pylist()
     return rows
 

@@ -19,9 +19,9 @@ def test_a_source_crawled_through_the_browser_equals_its_ground_truth(world: Wor
         manifest = crawl_source(
             "miit_licences", tmp_path / "run", replica_url=replica.base_url, solver="replica", browser=True, timeout=300
         )
-    assert manifest["complete"], manifest["incomplete_reasons"]
-    assert manifest["browser_session"] is True
+    assert manifest.complete, manifest.incomplete_reasons
+    assert manifest.browser_session is True
     truth = world.ground_truth()["miit_licences"]
     keys = {r["natural_key"] for r in pq.read_table(RunFolder(tmp_path / "run").records("miit_licences")).to_pylist()}
     assert keys == truth["records"]
-    assert manifest["quarantined"] == len(truth["quarantined"])
+    assert manifest.quarantined == len(truth["quarantined"])

@@ -85,10 +85,10 @@ def crawled(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 # -- a crawl of the replica ---------------------------------------------------------------------------
 def test_every_case_once_and_the_malformed_one_quarantined(crawled, world: World) -> None:
     folder, manifest = crawled
-    assert manifest["complete"], manifest["incomplete_reasons"]
+    assert manifest.complete, manifest.incomplete_reasons
     assert_matches_truth(folder, world.ground_truth(0)[SOURCE])
     # 公司 spans two pages of 5 and page 2 repeats page 1's last row: every row announced was still received
-    assert manifest["expected_rows"] >= len(world.ground_truth(0)[SOURCE]["records"])
+    assert manifest.expected_rows >= len(world.ground_truth(0)[SOURCE]["records"])
 
 
 def test_fields_are_typed_and_split_codes_from_id_numbers(crawled, world: World) -> None:
@@ -147,7 +147,7 @@ def test_epoch_one_drops_the_removed_case(world: World, tmp_path: Path) -> None:
     with granted(world) as replica:
         replica.epoch = 1
         manifest = crawl(replica, tmp_path / "run")
-    assert manifest["complete"], manifest["incomplete_reasons"]
+    assert manifest.complete, manifest.incomplete_reasons
     truth = world.ground_truth(1)[SOURCE]
     assert_matches_truth(RunFolder(tmp_path / "run"), truth)
     gone = world.ground_truth(0)[SOURCE]["records"] - truth["records"]
@@ -157,7 +157,7 @@ def test_epoch_one_drops_the_removed_case(world: World, tmp_path: Path) -> None:
 def test_the_terms_argument_searches_only_those_names(world: World, tmp_path: Path) -> None:
     with granted(world) as replica:
         manifest = crawl(replica, tmp_path / "run", spider_args={"terms": "服务部"})
-    assert manifest["complete"], manifest["incomplete_reasons"]
+    assert manifest.complete, manifest.incomplete_reasons
     assert replica.hits[f"/{zxgk.HOST}/gkw/sx/captchaNew"] == 1  # one term, one slider
     wanted = {c.case_code for c in zxgk.records_at(world, 0) if "服务部" in c.subject.name}
     assert wanted
@@ -169,15 +169,15 @@ def test_the_terms_argument_searches_only_those_names(world: World, tmp_path: Pa
 def test_plain_http_is_refused_412_at_the_first_api_call(world: World, tmp_path: Path) -> None:
     with Replica(world, Faults.none()) as replica:  # no browser session: the page's script is never run
         manifest = crawl(replica, tmp_path / "run")
-    assert manifest["items"] == 0
+    assert manifest.items == 0
     assert_incomplete_because(manifest, "HTTP 412 firewall challenge (瑞数)")
-    assert all("/gkw/sx/captchaNew" in r for r in manifest["incomplete_reasons"])
+    assert all("/gkw/sx/captchaNew" in r for r in manifest.incomplete_reasons)
 
 
 def test_without_a_solver_a_slider_ends_the_source_incomplete_naming_the_command(world: World, tmp_path: Path) -> None:
     with granted(world) as replica:
         manifest = crawl(replica, tmp_path / "run", solver="none")
-    assert manifest["items"] == 0
+    assert manifest.items == 0
     assert_incomplete_because(manifest, "A slider cannot be typed; it needs a person in a browser session: run "
                                         "`creditwatch run --browser --source court_dishonest`")
 
@@ -185,7 +185,7 @@ def test_without_a_solver_a_slider_ends_the_source_incomplete_naming_the_command
 def test_the_prompt_solver_refuses_a_slider_and_says_why(world: World, tmp_path: Path) -> None:
     with granted(world) as replica:
         manifest = crawl(replica, tmp_path / "run", solver="prompt")
-    assert manifest["items"] == 0
+    assert manifest.items == 0
     assert_incomplete_because(manifest, "the prompt solver is a person at a terminal, with no browser to drag it in")
 
 
@@ -260,8 +260,8 @@ def test_a_browser_session_crawl_equals_the_ground_truth(world: World, tmp_path:
     assert Path("/usr/bin/chromium").exists(), "Debian's chromium is needed (apt-get install chromium)"
     with granted(world) as replica:
         manifest = crawl(replica, tmp_path / "run", browser=True, timeout=300)
-    assert manifest["complete"], manifest["incomplete_reasons"]
-    assert manifest["browser_session"] is True
+    assert manifest.complete, manifest.incomplete_reasons
+    assert manifest.browser_session is True
     assert_matches_truth(RunFolder(tmp_path / "run"), world.ground_truth(0)[SOURCE])
 
 

@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flows.stages import load_and_build as publish
+from pipelines.run_folder import read_manifest
 from replica.server import Replica
 from tests.helpers import licence_fields, write_run
 from warehouse.db import connect, migrate
@@ -205,8 +206,8 @@ def test_a_crawl_killed_mid_way_never_reads_as_no_records(
                 load_run(con, run_dir)
         else:  # crawl_source saw its spider die and wrote an incomplete manifest saying so
             assert "CRAWL ERROR miit_licences: crawl process exited -9" in out
-            manifest = json.loads((run_dir / "miit_licences.manifest.json").read_text("utf-8"))
-            assert manifest["complete"] is False
+            manifest = read_manifest(run_dir / "miit_licences.manifest.json")
+            assert manifest.complete is False
             result = load_run(con, run_dir)
             assert result.sources == {"miit_licences": False} and result.removed == 0
     finally:

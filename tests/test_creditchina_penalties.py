@@ -234,7 +234,7 @@ def crawled(replica: Replica, tmp_path_factory: pytest.TempPathFactory) -> tuple
 
 def test_every_penalty_once_and_malformed_ones_quarantined(crawled: tuple[RunFolder, dict], world: World) -> None:
     folder, manifest = crawled
-    assert manifest["complete"], manifest["incomplete_reasons"]
+    assert manifest.complete, manifest.incomplete_reasons
     truth = world.ground_truth(0)[SOURCE]
     keys = [r["natural_key"] for r in pq.read_table(folder.records(SOURCE)).to_pylist()]
     assert len(keys) == len(set(keys)) and set(keys) == truth["records"]
@@ -242,10 +242,10 @@ def test_every_penalty_once_and_malformed_ones_quarantined(crawled: tuple[RunFol
     assert {q["natural_key"]: q["field"] for q in quarantined} == {
         key: reason.split(":", 1)[0] for key, reason in truth["quarantined"].items()}
     # Twins and the shifted listing were read more than once; the dedupe pipeline kept one of each.
-    assert manifest["duplicates_dropped"] > 0
+    assert manifest.duplicates_dropped > 0
     # Every hit and every row of every entity's category, the late penalty included: the shifted listing
     # was read again (counting its first reading would miss one row).
-    assert manifest["expected_rows"] == expected_rows(world)
+    assert manifest.expected_rows == expected_rows(world)
 
 
 def test_fields_are_typed_as_the_world_published_them(crawled: tuple[RunFolder, dict], world: World) -> None:
@@ -280,12 +280,12 @@ def test_a_week_later_repaired_penalties_are_gone(world: World, tmp_path: Path) 
     with Replica(world) as later:
         later.epoch = 1
         manifest = crawl_source(SOURCE, tmp_path / "run", replica_url=later.base_url, solver="replica")
-    assert manifest["complete"], manifest["incomplete_reasons"]
+    assert manifest.complete, manifest.incomplete_reasons
     keys = {r["natural_key"] for r in pq.read_table(RunFolder(tmp_path / "run").records(SOURCE)).to_pylist()}
     before, after = world.ground_truth(0)[SOURCE]["records"], world.ground_truth(1)[SOURCE]["records"]
     assert keys == after
     assert len(before - after) == 2 and len(after - before) == 1  # two repaired, one new
-    assert manifest["expected_rows"] == expected_rows(world, 1)
+    assert manifest.expected_rows == expected_rows(world, 1)
 
 
 def test_a_session_whose_check_expires_mid_crawl_is_verified_again(world: World, tmp_path: Path,
@@ -294,7 +294,7 @@ def test_a_session_whose_check_expires_mid_crawl_is_verified_again(world: World,
     with Replica(world, Faults.none()) as short:
         manifest = crawl_source(SOURCE, tmp_path / "run", replica_url=short.base_url, solver="replica")
         checks = short.hits[f"/{cc.HOST}{cc.API}/verify/checkVerify"]
-    assert manifest["complete"], manifest["incomplete_reasons"]
+    assert manifest.complete, manifest.incomplete_reasons
     assert checks > 1
     keys = {r["natural_key"] for r in pq.read_table(RunFolder(tmp_path / "run").records(SOURCE)).to_pylist()}
     assert keys == world.ground_truth(0)[SOURCE]["records"]
@@ -306,7 +306,7 @@ def test_a_watchlist_crawls_only_its_entities(quiet_replica: Replica, world: Wor
     terms = f"{heavy.code},{person.name}"
     manifest = crawl_source(SOURCE, tmp_path / "run", replica_url=quiet_replica.base_url, solver="replica",
                             spider_args={"terms": terms})
-    assert manifest["complete"], manifest["incomplete_reasons"]
+    assert manifest.complete, manifest.incomplete_reasons
     keys = {r["natural_key"] for r in pq.read_table(RunFolder(tmp_path / "run").records(SOURCE)).to_pylist()}
     wanted = {p.decision_no for p in site.mine(world, 0) if not p.malformed
               and (p.subject.uscc == heavy.code or p.subject is person)}
@@ -320,11 +320,11 @@ def test_a_browser_session_reads_the_same_penalties(quiet_replica: Replica, worl
     heavy = heavy_entity(world)
     manifest = crawl_source(SOURCE, tmp_path / "run", replica_url=quiet_replica.base_url, solver="replica",
                             browser=True, timeout=300, spider_args={"terms": heavy.code})
-    assert manifest["complete"], manifest["incomplete_reasons"]
-    assert manifest["browser_session"] is True
+    assert manifest.complete, manifest.incomplete_reasons
+    assert manifest.browser_session is True
     keys = {r["natural_key"] for r in pq.read_table(RunFolder(tmp_path / "run").records(SOURCE)).to_pylist()}
     assert keys == {p.decision_no for p in site.mine(world, 0) if not p.malformed and p.subject.uscc == heavy.code}
-    assert manifest["expected_rows"] == expected_rows(world, 0, (heavy.code,))  # the late row included
+    assert manifest.expected_rows == expected_rows(world, 0, (heavy.code,))  # the late row included
 
 
 # -- offline parsing of saved responses ------------------------------------------------------------------------

@@ -128,7 +128,8 @@ def test_iso_week_names_the_folder_and_parses_back() -> None:
 def test_workbook_layout_types_and_highlight(con, tmp_path: Path) -> None:
     result = export_week(con, tmp_path, WEEK)
     book = openpyxl.load_workbook(next(p for p in result.files if p.suffix == ".xlsx"))
-    assert book.sheetnames == ["概览", "本周新增", "在公示", "可申请修复", "待复核", "许可证风险", "云服务信用评价"]
+    assert book.sheetnames == ["概览", "本周新增", "在公示", "可申请修复", "修复进度", "待复核", "许可证风险",
+                               "年报预警", "云服务信用评价"]
     for sheet in book.worksheets:
         assert sheet.freeze_panes == "A2", sheet.title
         assert sheet.auto_filter.ref and sheet.auto_filter.ref.startswith("A1:"), sheet.title
@@ -301,7 +302,9 @@ def test_workbook_report_and_marts_count_the_same(con, tmp_path: Path, watchlist
     expected = {
         ("在公示", "在公示记录数"): mart(f"SELECT count(*) FROM marts.open_records WHERE {in_scope}"),
         ("可申请修复", "可申请修复"): mart(f"SELECT count(*) FROM marts.removal_candidates WHERE {in_scope}"),
-        ("许可证风险", "续期受影响的许可证"): mart(f"SELECT count(*) FROM marts.licence_risk WHERE {in_scope}"),
+        ("许可证风险", "续期受影响或年报未报的许可证"):
+            mart(f"SELECT count(*) FROM marts.licence_risk WHERE {in_scope}"),
+        ("年报预警", "年报预警（未报送）"): mart(f"SELECT count(*) FROM marts.annual_report_warnings WHERE {in_scope}"),
         ("本周新增", None): mart("SELECT count(*) FROM marts.weekly_changes WHERE reporting_week = '2026-W47' "
                                 f"AND link_status IN ('linked', 'review') AND {in_scope}"),
     }

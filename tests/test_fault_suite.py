@@ -40,8 +40,8 @@ def keys(folder: RunFolder, source: str) -> tuple[set[str], set[str]]:
 @pytest.mark.parametrize("source", SOURCES)
 def test_recoverable_faults_still_give_the_ground_truth(world: World, tmp_path: Path, source: str) -> None:
     manifest = crawl(world, source, tmp_path / "run", RECOVERABLE)
-    assert manifest["complete"], manifest["incomplete_reasons"]
-    assert manifest["retries"] > 0  # the faults were met, and retried
+    assert manifest.complete, manifest.incomplete_reasons
+    assert manifest.retries > 0  # the faults were met, and retried
     truth = world.ground_truth(0)[source]
     assert keys(RunFolder(tmp_path / "run"), source) == (truth["records"], set(truth["quarantined"]))
 
@@ -58,4 +58,4 @@ def test_a_challenge_or_a_redesign_ends_the_source_incomplete(world: World, tmp_
 def test_a_captcha_without_a_solver_ends_the_source_incomplete(world: World, tmp_path: Path, source: str) -> None:
     manifest = crawl(world, source, tmp_path / "run", Faults.none(), solver="none")
     assert_incomplete_because(manifest, "captcha")
-    assert manifest["items"] == 0
+    assert manifest.items == 0

@@ -26,7 +26,7 @@ SCRIPT = textwrap.dedent("""
                                        solver="replica",
                                        export_root=sys.argv[2])
             out.append({"load": result["load"], "summary": summary(warehouse), "export": result["export"],
-                        "complete": {s: m["complete"] for s, m in result["manifests"].items()},
+                        "complete": {s: m.complete for s, m in result["manifests"].items()},
                         "crashed": result["crashed"]})
         from prefect.client.orchestration import get_client
         with get_client(sync_client=True) as client:

@@ -69,8 +69,8 @@ def _fields(row: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize("epoch", [0, 1])
 def test_crawl_equals_ground_truth_and_quarantines_the_malformed(runs: dict, world: World, epoch: int) -> None:
     folder, manifest = runs[epoch]
-    assert manifest["complete"], manifest["incomplete_reasons"]
-    assert manifest["retries"] > 0  # default faults were injected and recovered from
+    assert manifest.complete, manifest.incomplete_reasons
+    assert manifest.retries > 0  # default faults were injected and recovered from
     truth = world.ground_truth(epoch)[SOURCE]
     assert set(_records(folder)) == truth["records"]
     quarantined = pq.read_table(folder.quarantine(SOURCE)).to_pylist()
@@ -127,7 +127,7 @@ def test_without_a_browser_session_the_firewall_blocks_the_source(world: World, 
     # (challenge pages and layout drift: tests/test_fault_suite.py, for every source)
     manifest = _crawl(world, tmp_path / "run", faults=only_fault(None), granted=False)
     assert_incomplete_because(manifest, "HTTP 521 firewall challenge (加速乐")
-    assert manifest["items"] == 0
+    assert manifest.items == 0
 
 
 # -- (e) personal data -------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from scrapy.utils.test import get_crawler
 
 from flows.stages import CrawlError, crawl_source, load, transform
 from pipelines.items import RecordItem
-from pipelines.run_folder import RunFolder
+from pipelines.run_folder import RunFolder, read_manifest
 from replica.server import Faults, Replica
 from replica.world import World
 from spiders.base import challenge_reason
@@ -204,11 +204,11 @@ def test_every_licence_once_and_the_malformed_one_quarantined(crawled: RunFolder
 
 
 def test_manifest_says_complete_and_counts_the_faults(crawled: RunFolder, replica: Replica) -> None:
-    manifest = json.loads(crawled.manifest(SOURCE).read_text("utf-8"))
-    assert manifest["complete"], manifest["incomplete_reasons"]
-    assert manifest["browser_session"] is False
-    assert manifest["items"] + manifest["quarantined"] == len(replica.world.licences())
-    assert manifest["retries"] > 0  # the replica injected faults and the crawl recovered from them
+    manifest = read_manifest(crawled.manifest(SOURCE))
+    assert manifest.complete, manifest.incomplete_reasons
+    assert manifest.browser_session is False
+    assert manifest.items + manifest.quarantined == len(replica.world.licences())
+    assert manifest.retries > 0  # the replica injected faults and the crawl recovered from them
 
 
 def test_the_uscc_comes_from_the_annual_report_and_is_null_without_one(crawled: RunFolder, world: World) -> None:
@@ -254,7 +254,7 @@ def test_a_second_week_changes_only_what_the_site_changed(world: World, tmp_path
         with Replica(mine, Faults.none()) as replica:  # a server (and port) per week: nothing of it may leak in
             replica.epoch = epoch
             manifest = crawl_source(SOURCE, tmp_path / run_id, replica_url=replica.base_url, solver="replica")
-        assert manifest["complete"], manifest["incomplete_reasons"]
+        assert manifest.complete, manifest.incomplete_reasons
         results.append(load(warehouse, tmp_path / run_id))
     assert (results[1]["new"], results[1]["changed"], results[1]["removed"]) == (0, 1, 0)
     changed = next(r for r in records(RunFolder(tmp_path / "20261130T000000Z-b")) if r["natural_key"] == first)
@@ -273,16 +273,16 @@ def test_evidence_is_archived_with_an_index(crawled: RunFolder) -> None:
 def test_an_unreachable_site_is_incomplete(tmp_path: Path) -> None:
     # Port 9 on loopback: nothing listens there; every request fails after its retries.
     manifest = crawl_source(SOURCE, tmp_path / "run", replica_url="http://127.0.0.1:9", solver="replica")
-    assert manifest["complete"] is False
-    assert any("page failed" in reason for reason in manifest["incomplete_reasons"])
+    assert manifest.complete is False
+    assert any("page failed" in reason for reason in manifest.incomplete_reasons)
 
 
 def test_a_crashing_crawl_leaves_an_incomplete_manifest(tmp_path: Path) -> None:
     with pytest.raises(CrawlError):
         crawl_source(SOURCE, tmp_path / "run", replica_url="http://127.0.0.1:9",
                      settings={"ITEM_PIPELINES": {"no.such.Pipeline": 1}})
-    manifest = json.loads((tmp_path / "run" / f"{SOURCE}.manifest.json").read_text("utf-8"))
-    assert manifest["complete"] is False and manifest["finish_reason"] == "crashed"
+    manifest = read_manifest(tmp_path / "run" / f"{SOURCE}.manifest.json")
+    assert manifest.complete is False and manifest.finish_reason == "crashed"
 
 
 # -- offline: saved answers --------------------------------------------------------------------------------------

@@ -152,7 +152,7 @@ def assert_matches_truth(folder: RunFolder, truth: dict[str, Any]) -> None:
 
 def test_every_entry_once_and_the_unreadable_in_quarantine(crawled, world: World) -> None:
     folder, manifest = crawled
-    assert manifest["complete"], manifest["incomplete_reasons"]
+    assert manifest.complete, manifest.incomplete_reasons
     assert_matches_truth(folder, world.ground_truth(0)[SOURCE])
 
 
@@ -190,7 +190,7 @@ def test_epoch_one_brings_the_new_notice_and_nothing_else_changes(crawled, world
     with Replica(world, Faults.none()) as replica:  # another server, another port: nothing of it may leak in
         replica.epoch = 1
         manifest = crawl(replica, tmp_path / "20261130T000000Z-week1")
-    assert manifest["complete"], manifest["incomplete_reasons"]
+    assert manifest.complete, manifest.incomplete_reasons
     truth = world.ground_truth(1)[SOURCE]
     assert_matches_truth(RunFolder(tmp_path / "20261130T000000Z-week1"), truth)
     new = truth["records"] - world.ground_truth(0)[SOURCE]["records"]
@@ -207,8 +207,8 @@ def test_truncated_pages_are_fetched_again_not_read_as_short(world: World, tmp_p
     faults.truncated = 1.0  # every first answer cut in half: JSON, HTML, xlsx alike, on both hosts
     with Replica(world, faults) as replica:
         manifest = crawl(replica, tmp_path / "run")
-    assert manifest["complete"], manifest["incomplete_reasons"]
-    assert manifest["retries"] > 0
+    assert manifest.complete, manifest.incomplete_reasons
+    assert manifest.retries > 0
     assert_matches_truth(RunFolder(tmp_path / "run"), world.ground_truth(0)[SOURCE])
 
 

@@ -385,7 +385,7 @@ def _tree(root: Path) -> dict[str, str]:
 
 
 def test_a_failed_export_leaves_the_previous_one_as_it_was(warehouse: Path, tmp_path: Path, monkeypatch) -> None:
-    import transforms.report
+    import flows.stages
     from flows.stages import export
 
     out = tmp_path / "exports"
@@ -397,7 +397,7 @@ def test_a_failed_export_leaves_the_previous_one_as_it_was(warehouse: Path, tmp_
         path.write_text("<html>half", "utf-8")
         raise OSError("disk full")
 
-    monkeypatch.setattr(transforms.report, "write_report", half_written)
+    monkeypatch.setattr(flows.stages, "write_report", half_written)
     with pytest.raises(OSError, match="disk full"):
         export(warehouse, out, week="2026-W47", lang="en")
     assert _tree(out) == before and [p.name for p in out.iterdir()] == ["2026-W47"]

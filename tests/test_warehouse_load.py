@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
+from pipelines.run_folder import MANIFEST_FORMAT, RunFolder
 from tests.helpers import licence_fields, write_run
 from warehouse.db import WarehouseError, connect
 from warehouse.load import LoadError, load_run
@@ -87,3 +89,23 @@ def test_a_corrupt_warehouse_file_is_a_clear_error_and_stays_untouched(tmp_path:
     with pytest.raises(WarehouseError, match="not a valid DuckDB file"):
         connect(path)
     assert path.read_bytes() == before
+
+
+def test_a_manifest_of_an_unknown_format_or_field_is_refused_by_name(tmp_path: Path) -> None:
+    """The run manifest is one typed hand-off with a format version: a newer format or a field this
+    version does not know is refused naming the file, and nothing is loaded."""
+    run = write_run(tmp_path / "runs", "r1", "miit_licences", {"l1": licence_fields(1, "北京甲科技有限公司")})
+    path = RunFolder(run).manifest("miit_licences")
+    good = json.loads(path.read_text("utf-8"))
+    assert good["format"] == MANIFEST_FORMAT
+    con = connect(tmp_path / "w.duckdb")
+    try:
+        for bad, reason in (({**good, "format": MANIFEST_FORMAT + 1}, "manifest format"),
+                            ({**good, "itemz": 3}, "unknown field(s) itemz")):
+            path.write_text(json.dumps(bad), "utf-8")
+            with pytest.raises(LoadError, match=rf"miit_licences\.manifest\.json: .*{reason}".replace("(", r"\(")
+                               .replace(")", r"\)")):
+                load_run(con, run)
+            assert con.execute("SELECT count(*) FROM ops.runs").fetchone()[0] == 0
+    finally:
+        con.close()

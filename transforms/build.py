@@ -28,6 +28,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.uscc import PERSONAL_USCC_PREFIX
 from spiders.source import record_types, sources
 from transforms.reporting import set_sql_calendar
 from warehouse.db import pause_point, transaction
@@ -59,8 +60,15 @@ INTERFACES: dict[str, dict[str, str]] = {
         "record_id": "VARCHAR", "business_type": "VARCHAR", "business_code": "VARCHAR", "expires_on": "DATE",
         "coverage": "VARCHAR", "issued_on": "DATE",
     },
+    # an annual-report fact: the latest year filed (NULL: none), per licence (lic_id) or per registered entity
+    "annual_reports": {
+        "record_id": "VARCHAR", "report_kind": "VARCHAR", "subject_name": "VARCHAR", "last_filed_year": "INTEGER",
+        "first_seen_at": TIMESTAMP, "last_seen_at": TIMESTAMP, "removed_at": TIMESTAMP,
+        "subject_uscc": "VARCHAR", "lic_id": "VARCHAR", "licence_no": "VARCHAR", "last_filed_on": "DATE",
+        "url": "VARCHAR",
+    },
 }
-REQUIRED = {"credit_records": 9, "licences": 7, "licence_business_types": 4}
+REQUIRED = {"credit_records": 9, "licences": 7, "licence_business_types": 4, "annual_reports": 7}
 
 
 @dataclass(frozen=True)
@@ -234,6 +242,7 @@ def build(con: duckdb.DuckDBPyConnection, targets: list[str] | None = None, as_o
     result = BuildResult()
     with transaction(con):
         set_sql_calendar(con, as_of or date.today())
+        con.execute("SET VARIABLE personal_uscc_prefix = ?", [PERSONAL_USCC_PREFIX])
         load_seeds(con)
         for name in order:
             started = time.perf_counter()

@@ -1,11 +1,12 @@
 """The weekly risk export (每周信用风险导出): an XLSX workbook, the same tables as CSV and Parquet.
 
 Sheets: 概览 summary, 本周新增 new this week, 在公示 open records by operator, 可申请修复 removal
-(信用修复) candidates, 待复核 link review queue, 许可证风险 licence risk, 云服务信用评价 dimension 1 of the
-cloud credit evaluation per operator with the records that decided it. Chinese headers by default,
-English with lang="en". Text cells that start with = + - @ (or a tab/CR) are prefixed with ' so a
-spreadsheet never runs registry text as a formula (formula injection). CSV is UTF-8 with a BOM so Excel
-reads it; Parquet keeps the machine column names and raw values (it is for programs, not Excel).
+(信用修复) candidates, 修复进度 repair cases (marts.repair_cases), 待复核 link review queue, 许可证风险
+licence risk, 云服务信用评价 dimension 1 of the cloud credit evaluation per operator with the records that
+decided it. Chinese headers by default, English with lang="en". Text cells that start with = + - @ (or a
+tab/CR) are prefixed with ' so a spreadsheet never runs registry text as a formula (formula injection).
+CSV is UTF-8 with a BOM so Excel reads it; Parquet keeps the machine column names and raw values (it is
+for programs, not Excel).
 
 Every sheet reads a mart (marts.weekly_changes, open_records, removal_candidates, review_queue, licence_risk,
 operator_risk); the export counts nothing itself. A watchlist (关注名单: a compliance team's group companies,
@@ -138,6 +139,16 @@ REMOVAL_SHEET = Sheet("removal_candidates", "可申请修复", "Removal candidat
     DISPLAY_UNTIL, AUTO, ESCALATION, C("days_until_eligible", "距可申请天数", "Days until eligible", "int"),
     C("materials", "需准备材料", "Materials"), C("where_to_apply", "申请渠道", "Where to apply"), BASIS, CONFIDENCE,
     RECORD_ID))
+REPAIR_SHEET = Sheet("repair_cases", "修复进度", "Repair progress", (
+    C("case_id", "案件编号", "Case"), C("state", "案件状态", "State"), C("overdue", "逾期", "Overdue", "bool"),
+    OPERATOR_ID, OPERATOR_NAME, RECORD_TYPE, PLATFORM, REFERENCE, SUBJECT, AUTHORITY,
+    C("opened_on", "立案日", "Opened on", "date"), C("submitted_on", "申请提交日", "Submitted on", "date"),
+    C("receipt_no", "受理编号", "Receipt no."), C("outcome_on", "答复日", "Decided on", "date"),
+    C("outcome_reason", "不予修复理由", "Rejection reason"), C("deadline_kind", "期限类型", "Deadline"),
+    C("deadline", "期限（工作日计）", "Due (working days)", "date"),
+    C("days_to_deadline", "距期限天数", "Days to deadline", "int"), C("days_open", "已办理天数", "Days open", "int"),
+    C("verified_on", "核实日（撤下/仍公示）", "Verified on (removed / still shown)", "date"),
+    C("deadline_note", "期限说明", "Deadline note"), RECORD_ID))
 REVIEW_SHEET = Sheet("review_queue", "待复核", "Review queue", (
     RECORD_TYPE, PLATFORM, REFERENCE, SUBJECT, C("subject_uscc", "当事人统一社会信用代码", "Subject USCC"),
     C("candidate_operator_id", "候选经营者编号", "Candidate operator id"),
@@ -147,7 +158,18 @@ LICENCE_SHEET = Sheet("licence_risk", "许可证风险", "Licence risk", (
     C("licence_no", "许可证编号", "Licence no."), OPERATOR_ID, OPERATOR_NAME, C("issuer", "发证机关", "Issuer"),
     C("business_codes", "业务种类代码", "Business codes"), C("expires_on", "到期日", "Expires on", "date"),
     C("days_to_expiry", "距到期天数", "Days to expiry", "int"),
-    C("blocking_lists", "影响续期的名单", "Lists blocking renewal"), BASIS))
+    C("blocking_lists", "影响续期的名单", "Lists blocking renewal"),
+    C("annual_report_warning", "年报预警", "Annual report warning"),
+    C("annual_report_due_on", "年报截止日", "Annual report due on", "date"),
+    C("annual_report_days_left", "距年报截止天数（负数为逾期）", "Days left (negative: overdue)", "int"), BASIS))
+# 年报预警: early warnings from marts.annual_report_warnings (telecom licence and company annual reports).
+ANNUAL_SHEET = Sheet("annual_report_warnings", "年报预警", "Annual report warnings", (
+    OPERATOR_ID, OPERATOR_NAME, C("report_kind", "年报类型", "Report"), C("licence_no", "许可证编号", "Licence no."),
+    C("report_year", "应报年度", "Report year", "int"), C("last_filed_year", "最近已报年度", "Last filed year", "int"),
+    C("due_on", "报送截止日", "Due on", "date"),
+    C("days_left", "剩余天数（负数为逾期）", "Days left (negative: overdue)", "int"),
+    C("overdue", "已逾期", "Overdue", "bool"), C("warning_zh", "预警", "Warning (Chinese)"),
+    C("warning", "预警（英文）", "Warning"), BASIS))
 CLOUD_SHEET = Sheet("cloud_rating", "云服务信用评价", "Cloud credit rating", (
     OPERATOR_ID, OPERATOR_NAME, C("is_cloud", "持有云服务(互联网资源协作)许可", "Cloud licence", "bool"),
     C("cloud_rating_dimension1", "维度一：电信业务经营信用(分)", "Dimension 1: telecom credit (points)", "int"),
@@ -157,7 +179,8 @@ CLOUD_SHEET = Sheet("cloud_rating", "云服务信用评价", "Cloud credit ratin
     C("on_telecom_bad_list", "在不良名单", "On the bad list", "bool"),
     C("on_telecom_dishonest_list", "在失信名单", "On the dishonest list", "bool"),
     C("next_escalation_on", "最近列入严重违法失信名单风险日", "Next escalation on", "date")))
-SHEETS = (SUMMARY_SHEET, NEW_SHEET, OPEN_SHEET, REMOVAL_SHEET, REVIEW_SHEET, LICENCE_SHEET, CLOUD_SHEET)
+SHEETS = (SUMMARY_SHEET, NEW_SHEET, OPEN_SHEET, REMOVAL_SHEET, REPAIR_SHEET, REVIEW_SHEET, LICENCE_SHEET,
+          ANNUAL_SHEET, CLOUD_SHEET)
 
 # Codes shown as words in the workbook (zh, en); Parquet keeps the codes.
 LABELS: dict[str, dict[str, tuple[str, str]]] = {
@@ -169,7 +192,16 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "unknown": ("待补充信息", "Unknown: a fact is missing"),
     },
     "change": {"new": ("新增", "New"), "changed": ("变更", "Changed"), "removed": ("已撤下", "Removed")},
+    "state": {  # repair cases (transforms/repair/cases.py)
+        "open": ("已立案", "Open"), "submitted": ("已提交申请", "Submitted"), "accepted": ("同意修复", "Accepted"),
+        "rejected": ("不予修复", "Rejected"), "removed_verified": ("已核实撤下", "Removal verified"),
+        "still_shown": ("逾期仍公示", "Still shown"),
+    },
+    "deadline_kind": {"decision": ("答复期限", "Decision due"), "removal": ("撤下期限", "Removal due")},
     "link_status": {"linked": ("已关联", "Linked"), "review": ("待复核", "To review"), "none": ("未关联", "None")},
+    # the annual reports' labels live with their deadlines (transforms/seeds/annual_report_deadlines.csv)
+    "report_kind": {row["report_kind"]: (row["label_zh"], row["label_en"]) for row in csv.DictReader(
+        (Path(__file__).parent / "seeds" / "annual_report_deadlines.csv").read_text("utf-8").splitlines())},
 }
 
 # Every sheet reads a mart (reports read the marts; they do not recompute them). {scope} narrows it to the
@@ -197,11 +229,21 @@ SELECT operator_id, name AS operator_name, is_cloud, cloud_rating_dimension1, cl
 FROM marts.operator_risk WHERE true {scope}
 ORDER BY cloud_rating_dimension1, cloud_rating_entries_for_review DESC, name
 """
+# 修复进度: the repair cases, overdue first.
+REPAIR_SQL = """
+SELECT * FROM marts.repair_cases WHERE true {scope} ORDER BY overdue DESC, case_id
+"""
 LICENCE_SQL = """
 SELECT licence_no, operator_id, operator_name, issuer, business_codes, expires_on, days_to_expiry,
-       blocking_lists, basis
+       blocking_lists, annual_report_warning, annual_report_due_on, annual_report_days_left, basis
 FROM marts.licence_risk WHERE true {scope}
 ORDER BY expires_on, licence_no
+"""
+ANNUAL_SQL = """
+SELECT operator_id, operator_name, report_kind, licence_no, report_year, last_filed_year, due_on, days_left,
+       overdue, warning_zh, warning, basis
+FROM marts.annual_report_warnings WHERE true {scope}
+ORDER BY days_left, operator_name, licence_no
 """
 SCOPE_SQL = "AND list_contains($operators, operator_id)"
 
@@ -337,8 +379,10 @@ def collect_tables(con: duckdb.DuckDBPyConnection, week: str,
         NEW_SHEET.key: _frame(con, NEW_SQL.format(**where), params, NEW_SHEET),
         OPEN_SHEET.key: _frame(con, OPEN_SQL.format(**where), params, OPEN_SHEET),
         REMOVAL_SHEET.key: _frame(con, REMOVAL_SQL.format(**where), params, REMOVAL_SHEET),
+        REPAIR_SHEET.key: _frame(con, REPAIR_SQL.format(**where), params, REPAIR_SHEET),
         REVIEW_SHEET.key: _frame(con, REVIEW_SQL.format(**where), params, REVIEW_SHEET),
         LICENCE_SHEET.key: _frame(con, LICENCE_SQL.format(**where), params, LICENCE_SHEET),
+        ANNUAL_SHEET.key: _frame(con, ANNUAL_SQL.format(**where), params, ANNUAL_SHEET),
         CLOUD_SHEET.key: _frame(con, CLOUD_SQL.format(**where), params, CLOUD_SHEET),
     }
     return {SUMMARY_SHEET.key: _summary(frames, week, monday, sunday, as_of, scope), **frames}
@@ -360,8 +404,12 @@ def _summary(frames: dict[str, pd.DataFrame], week: str, monday: date, sunday: d
         ("changed_this_week", str(int((new["change"] == "changed").sum()))),
         ("removed_this_week", str(int((new["change"] == "removed").sum()))),
         ("removal_candidates", str(len(frames[REMOVAL_SHEET.key]))),
+        ("repair_cases", str(len(frames[REPAIR_SHEET.key]))),
+        ("repair_cases_overdue", str(int(frames[REPAIR_SHEET.key]["overdue"].fillna(False).astype(bool).sum()))),
         ("links_to_review", str(len(frames[REVIEW_SHEET.key]))),
         ("licences_at_risk", str(len(frames[LICENCE_SHEET.key]))),
+        ("annual_report_warnings", str(len(frames[ANNUAL_SHEET.key]))),
+        ("annual_reports_overdue", str(int(frames[ANNUAL_SHEET.key]["overdue"].fillna(False).astype(bool).sum()))),
         ("cloud_rating_below_30", str(int((frames[CLOUD_SHEET.key]["cloud_rating_dimension1"] < 30).sum()))),
         ("cloud_rating_entries_for_review", str(int(frames[CLOUD_SHEET.key]["cloud_rating_entries_for_review"].sum()))),
     ]
@@ -380,8 +428,12 @@ SUMMARY_LABELS: dict[str, tuple[str, str]] = {
     "open_dishonest_records": ("失信类名单记录数", "Open dishonest-list records"),
     "new_this_week": ("本周新增", "New this week"), "changed_this_week": ("本周变更", "Changed this week"),
     "removed_this_week": ("本周撤下", "Removed this week"),
-    "removal_candidates": ("可申请修复", "Removal candidates"), "links_to_review": ("待复核关联", "Links to review"),
-    "licences_at_risk": ("续期受影响的许可证", "Licences at risk"),
+    "removal_candidates": ("可申请修复", "Removal candidates"),
+    "repair_cases": ("修复案件", "Repair cases"), "repair_cases_overdue": ("逾期修复案件", "Repair cases overdue"),
+    "links_to_review": ("待复核关联", "Links to review"),
+    "licences_at_risk": ("续期受影响或年报未报的许可证", "Licences at risk"),
+    "annual_report_warnings": ("年报预警（未报送）", "Annual reports not filed"),
+    "annual_reports_overdue": ("其中已逾期", "of which past the deadline"),
     "cloud_rating_below_30": ("云服务信用维度一未满分的企业", "Companies below 30 on cloud rating dimension 1"),
     "cloud_rating_entries_for_review": ("需报自律委员会的名单条目", "List entries to report (not scored)"),
     "watchlist_entries": ("关注名单条目", "Watchlist entries"),

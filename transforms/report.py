@@ -2,7 +2,9 @@
 
 Headline figures; records per week by type (trend); open records by authority (作出决定机关) and by
 province (core.record_provinces, from seeds.province_places); top operators; the removal (信用修复)
-pipeline waiting → eligible → removed; dimension 1 of the cloud credit evaluation (operators per level,
+pipeline waiting → eligible → removed; the repair cases (修复进度, marts.repair_cases) by state, with each
+case's deadline and the overdue ones first; annual reports not filed (年报预警, per report kind, the overdue in
+red, and each warning with its deadline and days left); dimension 1 of the cloud credit evaluation (operators per level,
 and the records that decided each level below 30, from marts.operator_risk). Every chart is an
 `<svg class="chart">` followed by the table it draws. No scripts, fonts, images or links to fetch; every
 piece of registry text goes through html.escape.
@@ -14,15 +16,11 @@ import html
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import duckdb
+import pandas as pd
 
 from spiders.source import record_types
-
-if TYPE_CHECKING:
-    import pandas as pd
-
 from transforms.export import DISHONEST_TYPES, EVERY_OPERATOR, LABELS, SUMMARY_LABELS, Scope, collect_tables
 from transforms.reporting import parse_week, trend_weeks
 
@@ -43,8 +41,14 @@ TEXT = {
     "other": ("其他/全国", "Other / national"), "none": ("无数据", "No data"),
     "as_of": ("数据截至", "As of"), "company": ("企业名称", "Company"),
     "cloud": ("云服务企业信用评价 维度一：电信业务经营信用", "Cloud credit evaluation, dimension 1: telecom credit"),
+    "repair": ("修复案件进度", "Repair cases"), "case": ("案件", "Case"), "state": ("状态", "State"),
+    "reference": ("文书号/名单编号", "Reference"), "deadline": ("期限（工作日计）", "Due (working days)"),
+    "days_left": ("距期限天数", "Days left"), "overdue": ("逾期", "Overdue"), "verified": ("核实日", "Verified on"),
     "level": ("得分", "Points"), "operators_n": ("企业数", "Companies"),
     "reasons": ("得分依据", "Records that decided it"), "to_report": ("需报备条目", "Entries to report"),
+    "annual": ("年报预警：上一年度年报未报送（红色为已逾期）", "Annual reports not filed (red: past the deadline)"),
+    "report_kind": ("年报类型", "Report"), "of_which_overdue": ("其中已逾期", "of which overdue"),
+    "warning": ("预警", "Warning"), "due_on": ("截止日", "Due on"),
 }
 
 
@@ -63,6 +67,11 @@ class Report:
     pipeline: list[tuple[str, int]]
     cloud_levels: list[tuple[str, int, int]]  # (level, operators, of which on the dishonest list)
     cloud_below: list[tuple[str, int, str, int]]  # (company, level, reasons, entries to report), below 30
+    annual_kinds: list[tuple[str, int, int]]  # (report kind, warnings, of which overdue)
+    annual_warnings: list[tuple[str, str, str, int]]  # (company, warning, due on, days left)
+    repair_states: list[tuple[str, int, int]] = ()  # (state label, cases, of which overdue), in state order
+    # (case, company, reference, state, due, days left, overdue, verified)
+    repair_cases: list[tuple[object, ...]] = ()
 
 
 def _t(key: str, lang: str) -> str:
@@ -121,7 +130,40 @@ def collect_report(con: duckdb.DuckDBPyConnection, week: str, lang: str = "zh",
         top_operators=_grouped(list(zip(open_["operator_name"].tolist(), dishonest, strict=True)), 10),
         pipeline=[(_t("waiting", lang), waiting), (_t("eligible", lang), eligible), (_t("removed", lang), removed)],
         **_cloud(frames["cloud_rating"]),
+        **_annual(frames["annual_report_warnings"], lang),
+        **_repair(frames["repair_cases"], lang),
     )
+
+
+def _annual(warnings: pd.DataFrame, lang: str) -> dict[str, list]:
+    """Annual reports not filed: per report kind (count, overdue), and every warning nearest deadline first."""
+    index = 0 if lang == "zh" else 1
+    # every report kind has its bar, none filed-late included: the chart says "0" rather than vanish
+    counts = {k: [labels[index], 0, 0] for k, labels in LABELS["report_kind"].items()}
+    for kind, overdue in zip(warnings["report_kind"].tolist(), warnings["overdue"].tolist(), strict=True):
+        entry = counts.setdefault(kind, [kind, 0, 0])
+        entry[1] += 1
+        entry[2] += int(bool(overdue))
+    text = warnings["warning_zh" if lang == "zh" else "warning"].tolist()
+    rows = [(name, message, str(due), int(days)) for name, message, due, days in zip(
+        warnings["operator_name"].tolist(), text, warnings["due_on"].tolist(), warnings["days_left"].tolist(),
+        strict=True)]
+    return {"annual_kinds": [(name, n, late) for name, n, late in counts.values()], "annual_warnings": rows}
+
+
+
+def _repair(cases: pd.DataFrame, lang: str) -> dict[str, list]:
+    """Cases per state (every state shown, zeros included) and one row per case, overdue first."""
+    index = 0 if lang == "zh" else 1
+    labels = LABELS["state"]
+    overdue = cases["overdue"].fillna(False).astype(bool)
+    states = [(labels[state][index], int((cases["state"] == state).sum()),
+               int(((cases["state"] == state) & overdue).sum())) for state in labels]
+    word = _t("overdue", lang)
+    rows = [(r.case_id, r.operator_name, r.reference, labels.get(r.state, (r.state, r.state))[index],
+             r.deadline or r.deadline_note or "", "" if pd.isna(r.days_to_deadline) else int(r.days_to_deadline),
+             word if r.overdue else "", r.verified_on or "") for r in cases.itertuples(index=False)]
+    return {"repair_states": states, "repair_cases": rows}
 
 
 def _cloud(cloud: pd.DataFrame) -> dict[str, list]:
@@ -261,6 +303,15 @@ def render_report(report: Report, lang: str = "zh") -> str:
          table_html([_t("company", lang), count, dishonest], report.top_operators)),
         ("pipeline", pipeline_svg(report.pipeline, _t("pipeline", lang)),
          table_html([_t("stage", lang), count], report.pipeline)),
+        ("annual", hbar_svg(report.annual_kinds, _t("annual", lang)),
+         table_html([_t("report_kind", lang), count, _t("of_which_overdue", lang)], report.annual_kinds)
+         + table_html([_t("company", lang), _t("warning", lang), _t("due_on", lang), _t("days_left", lang)],
+                      report.annual_warnings)),
+        ("repair", hbar_svg(report.repair_states, _t("repair", lang)),
+         table_html([_t("state", lang), count, _t("overdue", lang)], report.repair_states)
+         + table_html([_t("case", lang), _t("company", lang), _t("reference", lang), _t("state", lang),
+                     _t("deadline", lang), _t("days_left", lang), _t("overdue", lang), _t("verified", lang)],
+                    report.repair_cases)),
         ("cloud", hbar_svg(report.cloud_levels, _t("cloud", lang)),
          table_html([_t("level", lang), _t("operators_n", lang), dishonest], report.cloud_levels)
          + table_html([_t("company", lang), _t("level", lang), _t("reasons", lang), _t("to_report", lang)],

@@ -146,3 +146,8 @@ def pause_point(name: str) -> None:
     if os.environ.get("CREDITWATCH_PAUSE_AT") == name:
         print(f"PAUSED AT {name}", file=sys.stderr, flush=True)
         time.sleep(3600)
+
+
+def runs_dir(warehouse: str | os.PathLike[str] | None = None) -> Path:
+    """Where crawl run folders live: data/runs beside the warehouse file (the one home of that path)."""
+    return warehouse_path(warehouse).resolve().parent / "runs"

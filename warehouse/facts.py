@@ -15,6 +15,7 @@ import duckdb
 
 from pipelines.encoding import detect_encoding
 from warehouse.db import transaction
+from warehouse.references import records_named
 
 COLUMNS = ("reference", "obligations_done_date", "corrected_date", "note")
 
@@ -58,9 +59,7 @@ def read_facts(con: duckdb.DuckDBPyConnection, path: Path) -> list[Fact]:
         reference = (row.get("reference") or "").strip()
         if not reference:
             raise FactsError(f"{path}:{line}: empty reference")
-        matches = con.execute(
-            "SELECT DISTINCT record_id FROM raw.records WHERE record_id = $1 OR natural_key = $1 "
-            "OR fields_json ->> 'decision_no' = $1 OR fields_json ->> 'case_code' = $1", [reference]).fetchall()
+        matches = records_named(con, reference)
         if not matches:
             raise FactsError(f"{path}:{line}: no record with reference {reference!r}")
         if len(matches) > 1:
@@ -69,7 +68,7 @@ def read_facts(con: duckdb.DuckDBPyConnection, path: Path) -> list[Fact]:
         corrected = _date(row.get("corrected_date", ""), line, "corrected_date", path)
         if done is None and corrected is None:
             raise FactsError(f"{path}:{line}: neither obligations_done_date nor corrected_date is given")
-        facts.append(Fact(matches[0][0], done, corrected, (row.get("note") or "").strip() or None))
+        facts.append(Fact(matches[0], done, corrected, (row.get("note") or "").strip() or None))
     return facts
 
 

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 
 import duckdb
 
+from warehouse import references
+
 JUDGEMENTS = ("positive", "negative", "unsure")
 
 
@@ -15,15 +17,11 @@ class JudgementError(ValueError):
 
 
 def resolve_record(con: duckdb.DuckDBPyConnection, reference: str) -> str:
-    """A record id, or the registry's own key (decision number, case code, …) naming exactly one record."""
-    rows = con.execute(
-        "SELECT DISTINCT record_id FROM core.credit_records WHERE record_id = $1 OR reference = $1", [reference]
-    ).fetchall()
-    if not rows:
-        raise JudgementError(f"no record {reference!r} (give a record_id or its decision number / case code)")
-    if len(rows) > 1:
-        raise JudgementError(f"{reference!r} names {len(rows)} records; give the record_id")
-    return rows[0][0]
+    """The one record `reference` names (warehouse.references); JudgementError otherwise."""
+    try:
+        return references.resolve_record(con, reference)
+    except references.UnknownRecord as error:
+        raise JudgementError(str(error)) from None
 
 
 def candidate(con: duckdb.DuckDBPyConnection, record_id: str) -> str:

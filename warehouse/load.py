@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.run_folder import RunFolder
+from pipelines.run_folder import Manifest, ManifestError, RunFolder
 from warehouse.db import pause_point, transaction
 
 
@@ -43,7 +43,10 @@ def load_run(con: duckdb.DuckDBPyConnection, run_dir: Path) -> LoadResult:
     folder = RunFolder(Path(run_dir))
     if not folder.path.is_dir():
         raise LoadError(f"no run folder at {folder.path}")
-    manifests = folder.manifests()
+    try:
+        manifests = folder.manifests()
+    except ManifestError as error:
+        raise LoadError(f"run {folder.run_id}: {error}") from None
     orphans = sorted(
         p.name.removesuffix(".parquet")
         for p in folder.path.glob("*.parquet")
@@ -60,7 +63,7 @@ def load_run(con: duckdb.DuckDBPyConnection, run_dir: Path) -> LoadResult:
     if con.execute("SELECT count(*) FROM ops.runs WHERE run_id = ?", [folder.run_id]).fetchone()[0]:
         return result
 
-    crawled_at = max(_ts(m["finished_at"]) for m in manifests)
+    crawled_at = max(_ts(m.finished_at) for m in manifests)
     with transaction(con):
         for manifest in manifests:
             _load_source(con, folder, manifest, crawled_at, result)
@@ -75,9 +78,9 @@ def load_run(con: duckdb.DuckDBPyConnection, run_dir: Path) -> LoadResult:
 
 
 def _load_source(
-    con: duckdb.DuckDBPyConnection, folder: RunFolder, manifest: dict, crawled_at: datetime, result: LoadResult
+    con: duckdb.DuckDBPyConnection, folder: RunFolder, manifest: Manifest, crawled_at: datetime, result: LoadResult
 ) -> None:
-    source, run_id, complete = manifest["source"], folder.run_id, bool(manifest["complete"])
+    source, run_id, complete = manifest.source, folder.run_id, manifest.complete
     result.sources[source] = complete
     con.execute(
         "INSERT INTO ops.source_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -85,15 +88,15 @@ def _load_source(
             run_id,
             source,
             complete,
-            manifest.get("incomplete_reasons", []),
-            manifest.get("pages_fetched"),
-            manifest.get("pages_failed"),
-            manifest.get("retries"),
-            manifest.get("items"),
-            manifest.get("quarantined"),
-            manifest.get("expected_rows"),
-            _ts(manifest.get("started_at")),
-            _ts(manifest.get("finished_at")),
+            manifest.incomplete_reasons,
+            manifest.pages_fetched,
+            manifest.pages_failed,
+            manifest.retries,
+            manifest.items,
+            manifest.quarantined,
+            manifest.expected_rows,
+            _ts(manifest.started_at),
+            _ts(manifest.finished_at),
         ],
     )
     records = folder.records(source)
@@ -145,7 +148,7 @@ def _load_source(
         result.new += new
         result.changed += changed
     # A file covers only what it holds (pipelines/ingest.py): it never implies a removal.
-    if complete and manifest.get("infer_removals", True):
+    if complete and manifest.infer_removals:
         removed = con.execute(
             """
             UPDATE raw.records SET removed_at = $3, removed_run_id = $2

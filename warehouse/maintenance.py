@@ -29,25 +29,27 @@ from typing import Any, Literal
 
 import duckdb
 
+from pipelines.uscc import PERSONAL_USCC_PREFIX
 from spiders.source import record_types
-from warehouse.db import WarehouseError, connect, migrations, schema_version, transaction, warehouse_path
+from warehouse.db import WarehouseError, connect, migrations, runs_dir, schema_version, transaction, warehouse_path
 from warehouse.snapshot import copy_in_child, lock_warehouse, publish_snapshot, snapshot_info, snapshot_path
 
 Level = Literal["ok", "warn", "error"]
-AUDIT_ACTIONS = ("purge", "export", "backup", "restore")
+AUDIT_ACTIONS = ("purge", "export", "backup", "restore", "repair")  # repair: migration 007
 # Quarantine "growth": the last run of a source quarantined more than GROWTH_FACTOR × the mean of its
 # previous GROWTH_WINDOW runs, and at least GROWTH_MIN_ROWS more (a few odd rows are normal noise).
 GROWTH_FACTOR, GROWTH_WINDOW, GROWTH_MIN_ROWS = 2.0, 4, 5
 
 # A record names an individual (自然人) when it carries a personal ID number, when its subject is an
-# individual business (个体工商户: USCC starting 92, GB 32100 positions 1–2), or when its record type lists a
-# subject without an organisation code as a person (source.yml flag `uncoded_subject_is_person`, e.g. a
-# 失信被执行人 entry: the court lists a person).
+# individual business (个体工商户: pipelines.uscc.PERSONAL_USCC_PREFIX, GB 32100 positions 1–2), or
+# when its record type lists a subject without an organisation code as a person (source.yml flag
+# `uncoded_subject_is_person`, e.g. a 失信被执行人 entry: the court lists a person).
 _USCC_KEYS = ("subject_uscc", "subject_uscc_raw", "uscc", "uscc_raw")
 _UNCODED_PERSON_TYPES = sorted(t.name for t in record_types().values() if t.uncoded_subject_is_person)
 PERSONAL_RECORD_SQL = (
     "(coalesce(trim(fields_json ->> 'subject_id_number'), '') <> '' OR "
-    + " OR ".join(f"starts_with(upper(trim(coalesce(fields_json ->> '{k}', ''))), '92')" for k in _USCC_KEYS)
+    + " OR ".join(f"starts_with(upper(trim(coalesce(fields_json ->> '{k}', ''))), '{PERSONAL_USCC_PREFIX}')"
+                  for k in _USCC_KEYS)
     + " OR (record_type IN (" + ", ".join(f"'{t}'" for t in _UNCODED_PERSON_TYPES or ["-"]) + ")"
     + " AND coalesce(trim(fields_json ->> 'subject_uscc'), '') = ''))"
 )
@@ -104,11 +106,6 @@ def _now() -> datetime:
 
 
 # ------------------------------------------------------------------------------------------ doctor
-
-
-def runs_dir(warehouse: str | os.PathLike[str] | None = None) -> Path:
-    """Where crawl run folders live: data/runs beside the warehouse file."""
-    return warehouse_path(warehouse).resolve().parent / "runs"
 
 
 def doctor(warehouse: str | os.PathLike[str] | None = None,

@@ -61,6 +61,16 @@ def is_refused(response: Response) -> bool:
     return "刷新后重试" in message or "验证码" in message
 
 
+def refusal_drifted(response: Response) -> bool:
+    """An HTTP 500 answered with a JSON object that has neither `status` nor `code`: the refusal (§1.5) in a
+    layout the spider no longer reads. A 500 page that is not JSON (a gateway error) is a passing fault."""
+    try:
+        payload = json.loads(browser_json_text(response))
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(payload, dict) and bool(payload) and not {"status", "code"} & set(payload)
+
+
 @dataclass(frozen=True)
 class Hit:
     """An entity of the entity search (§1.2 capture): joined on `recid`; the `uuid` is this session's only."""
@@ -155,6 +165,10 @@ class CreditchinaSpider(RegistrySpider):
             yield from self.refused(response)
             return
         if response.status == 500:
+            if refusal_drifted(response):
+                # The §1.5 refusal's shape without its keys: the site was redesigned, not a passing error.
+                self.require({}, ("status|code (the 40001 refusal's keys)",), response.url)
+                return
             self.retry_or_fail(response.request, "HTTP 500")
             return
         data = self.envelope(response)

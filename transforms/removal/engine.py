@@ -28,21 +28,17 @@ import duckdb
 import pyarrow as pa
 import yaml
 
+from spiders.source import platforms, record_types
+
 HERE = Path(__file__).parent
 RULES_PATH = HERE / "rules.yaml"
 THRESHOLDS_PATH = HERE / "low_fine_thresholds.csv"
 STATUS_SQL = HERE / "removal_status.sql"
 
-PLATFORMS = ("creditchina", "gsxt", "miit", "court", "tax")
-RECORD_TYPES = (
-    "penalty",  # 行政处罚
-    "abnormal_operation",  # 经营异常名录
-    "serious_illegal_list",  # 严重违法失信名单
-    "telecom_bad_list",  # 电信业务经营不良名单
-    "telecom_dishonest_list",  # 电信业务经营失信名单
-    "court_dishonest",  # 失信被执行人
-    "tax_major_violation",  # 重大税收违法失信主体
-)
+# The platforms and record types a rule may name: those the sources declare (spiders/<source>/source.yml through
+# spiders.source), so a new source's record types can get rules without touching this module.
+PLATFORMS = platforms()
+RECORD_TYPES = tuple(sorted(record_types()))
 PENALTY_KINDS = (
     "warning",  # 警告
     "circulated_criticism",  # 通报批评

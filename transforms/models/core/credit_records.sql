@@ -50,9 +50,12 @@ SELECT
     record_id, source, record_type, platform, reference, subject_name, subject_uscc, event_on, published_on,
     authority, summary, penalty_kinds, fine_yuan, domain, domain_assumed, severity, corrected_on, term_years,
     url, first_seen_at, last_seen_at, removed_at,
-    -- 个体工商户 (USCC 92…) and natural persons are personal data: shown masked, purged after display ends
-    coalesce(is_personal, FALSE) OR coalesce(subject_uscc LIKE '92%', FALSE) AS is_personal,
-    CASE WHEN coalesce(is_personal, FALSE) OR coalesce(subject_uscc LIKE '92%', FALSE)
+    -- 个体工商户 (USCC prefix: pipelines.uscc.PERSONAL_USCC_PREFIX) and natural persons are personal data:
+    -- shown masked, purged after display ends
+    coalesce(is_personal, FALSE)
+        OR coalesce(starts_with(subject_uscc, getvariable('personal_uscc_prefix')), FALSE) AS is_personal,
+    CASE WHEN coalesce(is_personal, FALSE)
+              OR coalesce(starts_with(subject_uscc, getvariable('personal_uscc_prefix')), FALSE)
          THEN left(subject_name, 1) || repeat('*', greatest(length(subject_name) - 1, 1))
          ELSE subject_name END AS display_name
 FROM classed

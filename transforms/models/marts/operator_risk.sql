@@ -3,7 +3,8 @@
 -- escalation, and dimension 1 of the cloud-service credit evaluation (《云服务企业信用评价办法》: 30 not on
 -- either telecom list and no violation record in the telecom credit-management data / 20 not listed but
 -- such a record / 10 on the bad list / 0 on the dishonest list), with the records that decided the level
--- (marts.cloud_rating_evidence holds every record considered).
+-- (marts.cloud_rating_evidence holds every record considered), and the early warnings of annual reports not
+-- filed (marts.annual_report_warnings: telecom licence and company reports, with the nearest deadline).
 WITH open_records AS (
     SELECT r.*, t.dishonest_list
     FROM core.operator_records r
@@ -21,6 +22,8 @@ per_operator AS (
         count(*) FILTER (record_type = 'telecom_bad_list')              AS open_telecom_bad_list,
         count(*) FILTER (record_type = 'telecom_dishonest_list')        AS open_telecom_dishonest_list,
         count(*) FILTER (record_type = 'court_dishonest')               AS open_court_dishonest,
+        count(*) FILTER (record_type = 'serious_dishonest_list')        AS open_serious_dishonest_list,
+        count(*) FILTER (record_type = 'tax_major_violation')           AS open_tax_major_violations,
         count(*) FILTER (dishonest_list)                                AS open_dishonest_list_records,
         -- on a list = shown and not past its automatic stop (a bad-list entry ends a year after listing)
         count(*) FILTER (record_type = 'telecom_bad_list'
@@ -65,6 +68,17 @@ reasons AS (
     JOIN rating r ON r.operator_id = e.operator_id AND e.scored AND e.score = r.level
     GROUP BY e.operator_id
 ),
+annual_reports AS (
+    SELECT
+        operator_id,
+        string_agg(warning || coalesce(' [' || licence_no || ']', '') || ', '
+                   || CASE WHEN days_left < 0 THEN -days_left || ' days overdue' ELSE days_left || ' days left' END, '; '
+                   ORDER BY days_left, report_kind, licence_no)          AS annual_report_warnings,
+        min(due_on)                                                     AS next_annual_report_due_on,
+        min(days_left)                                                  AS annual_report_days_left
+    FROM marts.annual_report_warnings
+    GROUP BY operator_id
+),
 review_notes AS (
     SELECT operator_id,
            string_agg(coalesce(reference, record_id) || '：' || note, '; ' ORDER BY event_on DESC, record_id)
@@ -92,6 +106,8 @@ SELECT
     coalesce(p.open_telecom_bad_list, 0)                               AS open_telecom_bad_list,
     coalesce(p.open_telecom_dishonest_list, 0)                         AS open_telecom_dishonest_list,
     coalesce(p.open_court_dishonest, 0)                                AS open_court_dishonest,
+    coalesce(p.open_serious_dishonest_list, 0)                         AS open_serious_dishonest_list,
+    coalesce(p.open_tax_major_violations, 0)                           AS open_tax_major_violations,
     coalesce(p.open_dishonest_list_records, 0)                         AS open_dishonest_list_records, -- any 失信 list
     p.newest_record_on,
     coalesce(h.records_ever, 0)                                        AS records_ever,
@@ -105,7 +121,10 @@ SELECT
     coalesce(x.reasons, c.label_zh)                                    AS cloud_rating_dimension1_reasons,
     coalesce(g.for_review, 0)                                          AS cloud_rating_entries_for_review,
     n.review_notes                                                     AS cloud_rating_review_notes,
-    p.next_escalation_on
+    p.next_escalation_on,
+    a.annual_report_warnings,     -- "telecom annual report for YEAR not filed (due DATE) [licence], N days left|overdue"
+    a.next_annual_report_due_on,
+    a.annual_report_days_left     -- the nearest deadline's days left; negative: past it
 FROM core.licensed_operators o
 CROSS JOIN clean c
 LEFT JOIN per_operator p USING (operator_id)
@@ -114,4 +133,5 @@ LEFT JOIN reviews r USING (operator_id)
 LEFT JOIN rating g USING (operator_id)
 LEFT JOIN reasons x USING (operator_id)
 LEFT JOIN review_notes n USING (operator_id)
+LEFT JOIN annual_reports a USING (operator_id)
 ORDER BY cloud_rating_dimension1, open_records DESC, o.name
