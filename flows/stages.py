@@ -312,23 +312,6 @@ def top_risks(warehouse: str | os.PathLike[str] | None, limit: int = 20) -> list
         con.close()
 
 
-def _swap_folder(new: Path, target: Path) -> None:
-    """Put the complete folder `new` at `target` (same file system): the old one is renamed aside first and
-    deleted only once the new one is in place; if the rename fails, the old one is put back."""
-    aside = None
-    if target.exists():
-        aside = target.with_name(f".{target.name}.old-{secrets.token_hex(4)}")
-        os.replace(target, aside)
-    try:
-        os.replace(new, target)
-    except BaseException:
-        if aside is not None:
-            os.replace(aside, target)
-        raise
-    if aside is not None:
-        shutil.rmtree(aside, ignore_errors=True)
-
-
 @dataclass(frozen=True)
 class Rows:
     """A small table for a person to read: a title, column names and rows (from the snapshot)."""
@@ -374,6 +357,23 @@ def status_tables(warehouse: str | os.PathLike[str] | None) -> list[Rows]:
              sources),
         Rows("Tables", ["table", "rows"], counts),
     ]
+
+
+def _swap_folder(new: Path, target: Path) -> None:
+    """Put the complete folder `new` at `target` (same file system): the old one is renamed aside first and
+    deleted only once the new one is in place; if the rename fails, the old one is put back."""
+    aside = None
+    if target.exists():
+        aside = target.with_name(f".{target.name}.old-{secrets.token_hex(4)}")
+        os.replace(target, aside)
+    try:
+        os.replace(new, target)
+    except BaseException:
+        if aside is not None:
+            os.replace(aside, target)
+        raise
+    if aside is not None:
+        shutil.rmtree(aside, ignore_errors=True)
 
 
 def latest_run_dir(warehouse: str | os.PathLike[str] | None) -> Path:

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 import opencc
 from stdnum.cn import ric as _stdnum_ric
+from stdnum.iso7064 import mod_11_10
 
 from pipelines.uscc import is_valid_uscc
 
@@ -424,6 +425,10 @@ def _mask_match(match: re.Match[str]) -> str:
     # A company's 统一社会信用代码 is public and needed; an all-digit one can look like an ID number.
     # Only a code that is a valid USCC and NOT a valid personal ID is spared (privacy wins ties).
     if len(plain) == 18 and is_valid_uscc(plain) and not is_personal_id(plain):
+        return match.group(0)
+    # Likewise a company's 15-digit 工商注册号 (registration number before the USCC; its last digit is an ISO
+    # 7064 MOD 11,10 check), when it is not also a valid legacy 15-digit ID number.
+    if len(plain) == 15 and plain.isdigit() and mod_11_10.is_valid(plain) and not is_personal_id(plain):
         return match.group(0)
     return _masked(run)
 

@@ -111,7 +111,7 @@ def test_header_variants_are_folded_and_accepted(tmp_path: Path) -> None:
     headers = ["行政相对人名称", "行政相对人类别", "行政相对人代码_1 【统一社会信用代码】",
                "行政相对人代码_2 (工商注册号)", "法定代表人", "法定代表人证件类型", "法定代表人证件号码",
                "行政处罚决定书文号", "处罚类别", "罚款金额 ［万元］", "处罚决定日期", "处 罚 机 关"]
-    row = ["北京劣迹科技有限公司", "法人及非法人组织", LISTED_BAD, "110000012345678", "张三", "身份证", PERSON_ID,
+    row = ["北京劣迹科技有限公司", "法人及非法人组织", LISTED_BAD, "110000012345673", "张三", "身份证", PERSON_ID,
            "京通管罚〔2026〕30号", "罚款", "1", "2026-05-01", "北京市通信管理局"]
     path = tmp_path / "variant.csv"
     with path.open("w", encoding="utf-8", newline="") as handle:
@@ -122,7 +122,7 @@ def test_header_variants_are_folded_and_accepted(tmp_path: Path) -> None:
     [record] = pq.read_table(folder.records("creditchina_penalties")).to_pylist()
     fields, raw = json.loads(record["fields_json"]), json.loads(record["raw_json"])
     assert (fields["subject_uscc"], fields["subject_reg_no"], fields["fine_wan"], fields["authority"]) == (
-        LISTED_BAD, "110000012345678", "10000", "北京市通信管理局")
+        LISTED_BAD, "110000012345673", "10000", "北京市通信管理局")
     assert fields["legal_rep_id"] and fields["legal_rep_id"] != PERSON_ID  # read, and masked
     assert raw["行政相对人类别"] == "法人及非法人组织" and raw["法定代表人证件类型"] == "身份证"
     assert PERSON_ID.encode() not in b"".join(p.read_bytes() for p in folder.path.glob("*.parquet"))

@@ -466,3 +466,13 @@ def test_normalise_licence_number_rejects_with_value_in_message(raw: str) -> Non
     with pytest.raises(ValueError, match="not a telecom licence number") as caught:
         normalise_licence_number(raw)
     assert repr(raw) in str(caught.value)
+
+
+def test_a_company_registration_number_is_not_masked_but_a_legacy_id_is() -> None:
+    """A 15-digit 工商注册号 with its MOD 11,10 check is a company's public number; a 15-digit run that is
+    not one (or that is also a valid legacy ID number) is masked: privacy wins ties."""
+    from pipelines.normalise import mask_personal_ids_in_text
+
+    assert mask_personal_ids_in_text("注册号110000012345673") == "注册号110000012345673"
+    assert mask_personal_ids_in_text("注册号110000012345678") == "注册号110**********78"
+    assert mask_personal_ids_in_text("身份证110101800101001") == "身份证110**********01"
