@@ -244,7 +244,7 @@ def repair_rows(con) -> list[dict]:  # noqa: ANN001
     return [dict(zip([c[0] for c in relation.description], row, strict=True)) for row in relation.fetchall()]
 
 
-def test_the_first_complete_crawl_without_the_record_closes_the_case(cases, week1: Path) -> None:
+def test_the_first_complete_crawl_without_the_record_closes_the_case(cases, week1: Path, tmp_path: Path) -> None:
     # An incomplete crawl proves no removal; it does show that 清朗's record is still there after its due date.
     assert cases["after_incomplete"] == {"RC-0001": "accepted", "RC-0002": "still_shown"}
     con = connect(week1, read_only=True)
@@ -257,6 +257,9 @@ def test_the_first_complete_crawl_without_the_record_closes_the_case(cases, week
     assert (star["case_id"], star["state"], star["verified_on"], star["verified_run_id"]) == (
         "RC-0001", "removed_verified", date(2026, 11, 20), "r2")
     assert not star["overdue"] and star["days_open"] >= 0 and actor == "creditwatch run"
+    # Gone from the registry, it is no removal candidate any more: no second case.
+    with pytest.raises(RepairError, match=r"is not a removal candidate \(no longer shown\)"):
+        repair.open_case(week1, "沪通管罚〔2026〕5号", tmp_path)
 
 
 def test_a_record_still_shown_after_its_deadline_is_flagged_and_overdue(cases, week1: Path) -> None:
