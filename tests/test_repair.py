@@ -27,8 +27,8 @@ from tests.alerts_history import CLEAN, NAMES, P_KEEP, P_PAID, STAR_SH, copy_war
 from tests.helpers import write_run
 from transforms.alerts.events import compute_events
 from transforms.build import DataTestFailure, build
-from transforms.export import collect_tables
-from transforms.repair.cases import RepairError, next_state
+from transforms.export import LABELS, collect_tables
+from transforms.repair.cases import STATES, TRANSITIONS, RepairError, next_state
 from transforms.repair.deadlines import case_deadline, decision_due, handling_time, load_handling_times, removal_due
 from transforms.repair.pack import BLANK, DOCUMENTS, FIELDS, TEMPLATES
 from transforms.report import collect_report, render_report
@@ -180,6 +180,8 @@ def test_invalid_commands_name_the_case_and_its_state(week0: Path, tmp_path: Pat
 
 
 def test_the_state_machine() -> None:
+    assert tuple(LABELS["state"]) == STATES  # every state has its workbook label, in order
+    assert {to for _, to in TRANSITIONS.values()} | {"open"} == set(STATES)
     assert next_state("RC-1", "rejected", "submit") == "submitted"  # corrected and applied again
     assert next_state("RC-1", "still_shown", "verify_removed") == "removed_verified"
     with pytest.raises(RepairError, match="case RC-1 is removed_verified: cannot submit .*; removed_verified is final"):
