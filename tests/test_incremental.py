@@ -99,3 +99,20 @@ def test_a_build_decides_only_pairs_it_has_not_decided(tmp_path: Path, monkeypat
         assert decided[-1] == decided[0] + 2  # a full rebuild decides every pair again
     finally:
         con.close()
+
+
+def test_transform_full_on_the_command_line(tmp_path: Path) -> None:
+    """`creditwatch transform --full` empties the pair cache and decides every pair again."""
+    from flows import stages
+
+    warehouse = tmp_path / "data" / "w.duckdb"
+    con = connect(warehouse)
+    licences = {f"l{i}": licence_fields(i, name) | {"uscc": uscc(i)} for i, name in enumerate(OPERATORS)}
+    write_run(tmp_path / "runs", "r1", "miit_licences", licences)
+    write_run(tmp_path / "runs", "r1", "creditchina_penalties",
+              {f"P{i}": penalty(s, f"京罚〔2026〕{i}号", False) for i, s in enumerate(SUBJECTS)}, record_type="penalty")
+    load_run(con, tmp_path / "runs" / "r1")
+    con.close()
+    first = stages.transform(warehouse, as_of=AS_OF)
+    again = stages.transform(warehouse, as_of=AS_OF, full=True)
+    assert first["rows"]["core.record_links"] == again["rows"]["core.record_links"] > 0
