@@ -65,7 +65,11 @@ FAMILIES = {
     ("gsxt", "abnormal_operation"): 0.25,
     ("gsxt", "serious_illegal_list"): 0.04,
     ("miit", "telecom_list_entry"): 0.01,
-    ("court", "court_dishonest"): 0.25,
+    ("court", "court_dishonest"): 0.23,
+    ("creditchina", "serious_dishonest_list"): 0.005,
+    ("tax", "tax_major_violation"): 0.005,
+    ("gsxt", "company_annual_report"): 0.005,
+    ("miit", "telecom_annual_report"): 0.005,
 }
 CHANGED, REMOVED, ADDED = 0.03, 0.01, 0.01  # next week: 5 % of records differ
 
@@ -495,6 +499,78 @@ def court_cases(world: World, rows: np.ndarray, revision: np.ndarray, today: dat
     return Batch(rows, case, url, fields, raw)
 
 
+def serious_dishonest(world: World, rows: np.ndarray, revision: np.ndarray, today: date) -> Batch:
+    """信用中国 严重失信主体名单 entries: mostly companies that are not operators."""
+    seed, salt = world.seed, "sdl"
+    name, uscc, _ = _subject_fields(world, rows, salt, 0.1)
+    listed = dates(seed, rows, salt + "l", today, 365 * 3, 10)
+    authority = join(pick(seed, rows, salt + "g", REGIONS), "市发展和改革委员会")
+    number = join("信严失〔", pc.utf8_slice_codeunits(listed, 0, 4), "〕", pc.cast(pa.array(rows), pa.string()), "号")
+    reason = join("拒不履行法定义务，严重影响司法机关、行政机关公信力", when(revision > 0, "(更正)", ""))
+    fields = {"authority": authority, "data_source": authority, "document_no": number, "list_name": "严重失信主体名单",
+              "listed_on": listed, "reason": reason, "subject_name": name, "subject_uscc": uscc}
+    raw = {"失信主体名称": name, "统一社会信用代码": uscc, "列入原因": reason, "认定日期": listed, "认定文书号": number,
+           "认定部门": authority}
+    return Batch(rows, number, join("http://replica/www.creditchina.gov.cn/xinyongxinxi/", number), fields, raw)
+
+
+def tax_violations(world: World, rows: np.ndarray, revision: np.ndarray, today: date) -> Batch:
+    """重大税收违法失信主体 cases; the named people (法定代表人, 财务负责人) come masked as the site shows them."""
+    seed, salt = world.seed, "tax"
+    name, uscc, _ = _subject_fields(world, rows, salt, 0.05)
+    reported = dates(seed, rows, salt + "r", today, 365 * 3, 30)
+    period = join(pc.utf8_slice_codeunits(reported, 0, 4), "年", pc.utf8_slice_codeunits(reported, 5, 7), "月")
+    nature = pick(seed, rows, salt + "n", ("偷税", "逃避追缴欠税", "骗取出口退税", "虚开增值税专用发票"))
+    legal_rep = join(pick(seed, rows, salt + "s", SURNAMES), "*")
+    facts = join("经检查，该单位", nature, "税款", pc.cast(pa.array(rows % 997 + 100), pa.string()), "万元",
+                 when(revision > 0, "(更正)", ""))
+    key = join(hex_ids(seed, rows, salt + "k", 16))
+    fields = {"address": None, "basis_and_penalty": "依照《中华人民共和国税收征收管理法》处以罚款",
+              "case_nature": nature,
+              "data_source": "国家税务总局", "facts": facts, "finance_head": None, "intermediary_withheld": None,
+              "legal_rep": legal_rep, "org_code": None, "reported_on": reported, "reporting_period": period,
+              "subject_name": name, "subject_uscc": uscc, "taxpayer_id": uscc}
+    raw = {"nsrmc": name, "tyshxydm": uscc, "ajxz": nature, "zywfss": facts, "ajsbq": period,
+           "fddbrhzfzrmc": legal_rep}
+    return Batch(rows, key, join("http://replica/public.creditchina.gov.cn/private-api/catalogSearch#", key),
+                 fields, raw)
+
+
+def company_annual_reports(world: World, rows: np.ndarray, revision: np.ndarray, today: date) -> Batch:
+    """公示系统 annual reports: the years an operator filed; a few have not filed last year's."""
+    seed, ops = world.seed, world.scale.operators
+    owner = pa.array(rows % ops)
+    name, code = world.operator_names.take(owner), world.operator_usccs.take(owner)
+    late = draw(seed, rows, "car-late") < 0.1
+    last = when(late, str(today.year - 2), str(today.year - 1))
+    filed_on = join(when(late, str(today.year - 1), str(today.year)), "-05-", pc.utf8_lpad(
+        pc.cast(pa.array(rows % 28 + 1), pa.string()), 2, "0"))
+    years = join(str(today.year - 3), ",", when(late, str(today.year - 2), join(str(today.year - 2), ",",
+                                                                                str(today.year - 1))))
+    years = when(revision > 0, join(years, ""), years)
+    fields = {"last_filed_on": filed_on, "last_filed_year": last, "subject_name": name, "subject_uscc": code,
+              "years_filed": years}
+    raw = {"entName": name, "uniscId": code, "anCheYear": last, "anCheDate": filed_on}
+    return Batch(rows, code, join("http://replica/app.gsxt.gov.cn/anCheYearInfo?uniscId=", code), fields, raw)
+
+
+def telecom_annual_reports(world: World, rows: np.ndarray, revision: np.ndarray, today: date) -> Batch:
+    """The latest 填报年度 per licence (getreporty); a few licences have not filed last year's."""
+    seed, ops = world.seed, world.scale.operators
+    owner = pa.array(rows % ops)
+    name = world.operator_names.take(owner)
+    lic_id = join(hex_ids(seed, rows, "tar-a", 8), "-", hex_ids(seed, rows, "tar-b", 4), "-4",
+                  hex_ids(seed, rows, "tar-c", 3), "-a", hex_ids(seed, rows, "tar-d", 3), "-",
+                  hex_ids(seed, rows, "tar-e", 12))
+    number = join("B1-", str(today.year - 3), pc.utf8_lpad(pc.cast(pa.array(rows % 10_000), pa.string()), 4, "0"))
+    late = (draw(seed, rows, "tar-late") < 0.1) & (revision == 0)
+    last = when(late, str(today.year - 2), str(today.year - 1))
+    fields = {"company_name": name, "last_filed_year": last, "lic_id": lic_id, "licence_no": number}
+    raw = {"lic_id": lic_id, "license_no": number, "company_name": name, "FILL_YEAR": last}
+    return Batch(rows, lic_id, join("http://replica/dxzhgl.miit.gov.cn/dxxzsp/corpinfo/getreporty?lic_id=", lic_id),
+                 fields, raw)
+
+
 Maker = Callable[[World, np.ndarray, np.ndarray, date], Batch]
 MAKERS: dict[tuple[str, str], Maker] = {
     ("miit", "licence"): licences,
@@ -504,6 +580,10 @@ MAKERS: dict[tuple[str, str], Maker] = {
     ("gsxt", "serious_illegal_list"): lambda w, r, v, t: listings(w, r, v, t, "serious_illegal_list"),
     ("miit", "telecom_list_entry"): telecom_entries,
     ("court", "court_dishonest"): court_cases,
+    ("creditchina", "serious_dishonest_list"): serious_dishonest,
+    ("tax", "tax_major_violation"): tax_violations,
+    ("gsxt", "company_annual_report"): company_annual_reports,
+    ("miit", "telecom_annual_report"): telecom_annual_reports,
 }
 
 

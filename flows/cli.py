@@ -333,9 +333,12 @@ def link(
 
 
 @app.command()
-def transform(as_of: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default today).")] = None) -> None:
+def transform(
+    as_of: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default today).")] = None,
+    full: Annotated[bool, typer.Option("--full", help="From scratch: forget the linker's decided pairs.")] = False,
+) -> None:
     """Rebuild staging, core and marts and run the data tests (all or nothing)."""
-    result = stages.transform(_warehouse(), as_of=date.fromisoformat(as_of) if as_of else None)
+    result = stages.transform(_warehouse(), as_of=date.fromisoformat(as_of) if as_of else None, full=full)
     rows = [(name, result["rows"][name], f"{result['seconds'][name]:.2f}") for name in result["built"]]
     console.print(_table("Models built", ["model", "rows", "seconds"], rows))
 

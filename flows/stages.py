@@ -139,16 +139,18 @@ def load(warehouse: str | os.PathLike[str] | None, run_dir: Path) -> dict[str, A
 
 
 def transform(
-    warehouse: str | os.PathLike[str] | None, as_of: date | None = None, targets: list[str] | None = None
+    warehouse: str | os.PathLike[str] | None, as_of: date | None = None, targets: list[str] | None = None,
+    full: bool = False,
 ) -> dict[str, Any]:
-    """Rebuild the models (one transaction, data tests included), then republish the snapshot. A full rebuild
-    first applies what the loaded crawls say to the repair cases, as a run does (apply_run)."""
+    """Rebuild the models (one transaction, data tests included), then republish the snapshot. A rebuild of
+    every model first applies what the loaded crawls say to the repair cases, as a run does (apply_run).
+    `full`: from scratch, forgetting what the incremental models kept (the linker's decided pairs)."""
     con = connect(warehouse)
     try:
         with transaction(con):
             if not targets:
                 verify_cases(con)
-            result = asdict(build(con, targets=targets, as_of=as_of))
+            result = asdict(build(con, targets=targets, as_of=as_of, full=full))
     finally:
         con.close()
     publish_snapshot(warehouse)

@@ -108,7 +108,7 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 def ingest_file(source: str, path: Path, run_dir: Path, schemas: dict[str, dict[str, Field]],
-                record_type: str = "penalty", registry_url: str | None = None) -> dict[str, Any]:
+                record_type: str = "penalty", registry_url: str | None = None) -> Manifest:
     """Write `path` into `run_dir` as if `source` had been crawled, as items of `record_type` typed by
     `schemas` (the source's fields.py); returns the manifest. The caller checks that the source declares
     this file format (source.yml `files:`). The file is streamed (rows are written in batches), so memory

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from hashlib import sha256
@@ -237,9 +237,11 @@ def read_manifest(path: Path) -> Manifest:
 
 
 def write_manifest(folder: RunFolder, manifest: Manifest) -> None:
-    """Written last: the warehouse loads a source only when its manifest exists."""
+    """Written last: the warehouse loads a source only when its manifest exists. Its reasons and URL are
+    masked like every record (a failed page's URL can carry an ID number searched for)."""
     folder.path.mkdir(parents=True, exist_ok=True)
-    text = manifest.to_json()
+    text = replace(manifest, incomplete_reasons=mask_raw(list(manifest.incomplete_reasons)),
+                   base_url=mask_raw(manifest.base_url)).to_json()
     write_atomically(folder.manifest(manifest.source), lambda p: p.write_text(text, "utf-8"))
 
 

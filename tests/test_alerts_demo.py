@@ -46,11 +46,15 @@ def world_changes(world: World) -> tuple[set[tuple[str, str, str]], list[str]]:
     truth = {p.decision_no: p.subject.operator_uscc for p in world.penalties}
     truth |= {c.case_code: c.subject.operator_uscc for c in world.court_dishonest}
     truth |= {e.key: e.subject.operator_uscc for n in world.telecom_notices for e in n.entries}
+    truth |= {e.document_no: e.subject.operator_uscc for e in world.serious_dishonest}
+    truth |= {c.key: c.subject.operator_uscc for c in world.tax_major_violations}
+    # Sources whose new entries are list entries (a dishonest or telecom list): `listed`, not `record_new`.
+    listing_sources = {"miit_telecom_lists", "creditchina_serious_dishonest", "creditchina_tax_violations"}
     before, after = world.ground_truth(0), world.ground_truth(1)
     expected = set()
     for source in before:
         for key in after[source]["records"] - before[source]["records"]:
-            kind = "listed" if source == "miit_telecom_lists" else "record_new"
+            kind = "listed" if source in listing_sources else "record_new"
             expected.add((kind, record_id(source, key), truth[key]))
         for key in before[source]["records"] - after[source]["records"]:
             expected.add(("record_removed", record_id(source, key), truth[key]))

@@ -449,6 +449,19 @@ def test_an_expired_pass_while_paging_asks_a_new_slider_then_the_same_page() -> 
     assert any("refused 3 times" in r for r in s.incomplete_reasons)
 
 
+def test_an_expired_pass_while_reading_a_case_asks_a_new_slider_then_the_same_case() -> None:
+    """A polite live crawl outlives a pass (≈5 min): the case is read again after a new slider."""
+    s = spider()
+    url = f"{LIVE}/gkw/sx/disDetailNew"
+    row = {"id": 7, "caseCode": "(2025)京0105执1006号"}
+    meta = {"term": "公司", "case": row["caseCode"], "id": "7", "row": row, "tries": 1}
+    (again,) = list(s.parse_detail(answer("refused.json", url, meta)))
+    assert again.callback == s.parse_captcha and again.meta["detail"] == row and again.meta["tries"] == 2
+    assert s.incomplete_reasons == []
+    assert list(s.parse_detail(answer("refused.json", url, {**meta, "tries": MAX_CAPTCHA_TRIES}))) == []
+    assert any("captcha expired while reading" in r for r in s.incomplete_reasons)
+
+
 def test_a_person_detail_keeps_the_number_for_the_masking_pipeline() -> None:
     (item,) = spider().parse_detail(answer("detail_person.json", f"{LIVE}/gkw/sx/disDetailNew", {"case": "x"}))
     detail = json.loads((FIXTURES / "detail_person.json").read_text("utf-8"))

@@ -6,15 +6,29 @@ make of the annual-report facts on a small warehouse built from written runs."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
+from typing import Any
 
 import pytest
+from scrapy import Request
+from scrapy.http import TextResponse
+from scrapy.utils.test import get_crawler
 
-from pipelines.items import record_id
+from pipelines.items import RecordItem, record_id
 from replica.world import World, uscc_check_char
-from spiders.creditchina_serious_dishonest.spider import columns_by_label, entry_key
+from spiders.creditchina_serious_dishonest.spider import CreditchinaSeriousDishonestSpider, columns_by_label, entry_key
 from spiders.creditchina_tax_violations.replica import case_row
-from spiders.creditchina_tax_violations.spider import WITHHELD, mask_person_name, masked_row, reported_on
+from spiders.creditchina_tax_violations.spider import (
+    WITHHELD,
+    CreditchinaTaxViolationsSpider,
+    mask_person_name,
+    masked_row,
+    reported_on,
+)
+from spiders.gsxt_annual_reports.spider import GsxtAnnualReportsSpider
+from spiders.platforms.creditchina import Hit, catalog_table, entity_category, site_list
+from spiders.source import sources
 from tests.helpers import licence_fields, write_run
 from transforms.alerts.events import compute_events
 from transforms.build import build
@@ -60,6 +74,70 @@ def test_serious_dishonesty_rows_are_read_by_their_labels() -> None:
     assert entry_key(fields) == entry_key(dict(fields))
     assert entry_key(fields).startswith("北京某某科技有限公司|2026-01-05|")
     assert entry_key(fields | {"document_no": "京信严失〔2026〕1号"}) == "京信严失〔2026〕1号"
+
+
+# --------------------------------------------------------------------- offline parsing of saved responses
+def saved(source: str, name: str, request: Request) -> TextResponse:
+    return TextResponse(request.url, body=(sources()[source].fixtures / name).read_bytes(), encoding="utf-8",
+                        request=request)
+
+
+def make(spider_class: type, **kwargs: Any) -> Any:
+    crawler = get_crawler(spider_class, settings_dict={"CREDITWATCH_CAPTCHA_SOLVER": "none"})
+    return spider_class.from_crawler(crawler, base_url=sources()[spider_class.name].live_base_url, **kwargs)
+
+
+def test_the_page_list_leads_to_every_listed_name_and_an_entity_page_to_its_entries() -> None:
+    reader = make(CreditchinaSeriousDishonestSpider)
+    listing = site_list("shixinheimingdan", "read_list_row")
+    out = list(reader.parse_listing(saved(reader.name, "site_list_page1.json", reader.listing_request(listing, 1))))
+    searched = [o.meta["listing"].query[0][1] for o in out if isinstance(o, Request)]
+    assert "上海华天数据中心" in searched  # no default term (公司, 服务部) finds it: only the list leads there
+    assert len(searched) == len(set(searched)) == 4
+    hit = Hit("中卫达通通信技术有限公司", "91640000HUCCP50L2F", "1", "R")
+    request = reader.listing_request(entity_category(hit, "严重失信主体名单"), 1)
+    [item] = [o for o in reader.parse_listing(saved(reader.name, "category_page1.json", request))
+              if isinstance(o, RecordItem)]
+    assert (item.record_type, item.natural_key) == ("serious_dishonest_list", item.fields["document_no"])
+    assert item.fields["list_name"] == "严重违法失信企业名单" and item.fields["subject_uscc"] == hit.code
+
+
+def test_a_watchlist_searches_the_page_list_instead_of_reading_it_whole() -> None:
+    default = [lst for lst in make(CreditchinaSeriousDishonestSpider).start_listings()
+               if lst.path == "/typeNameAndCountSearch"]
+    assert [dict(lst.query)["keyword"] for lst in default] == [""]
+    watch = [lst for lst in make(CreditchinaSeriousDishonestSpider, terms="中卫达通,上海华天").start_listings()
+             if lst.path == "/typeNameAndCountSearch"]
+    assert [dict(lst.query)["keyword"] for lst in watch] == ["中卫达通", "上海华天"]
+
+
+def test_a_tax_catalogue_page_yields_cases_with_people_masked() -> None:
+    reader = make(CreditchinaTaxViolationsSpider)
+    request = reader.listing_request(catalog_table("credit_swzj_fr_zdsswfajdsr", "read_case", "公司"), 1)
+    response = saved(reader.name, "catalog_page1.json", request)
+    items = [o for o in reader.parse_listing(response) if isinstance(o, RecordItem)]
+    published = json.loads(response.text)["data"]["list"]
+    assert len(items) == len(published) == 3
+    for item, row in zip(items, published, strict=True):
+        assert item.fields["legal_rep"] == mask_person_name(row["fddbrhzfzrmc"]) != row["fddbrhzfzrmc"]
+        assert row["fddbrhzfzrmc"] not in json.dumps(item.raw, ensure_ascii=False)
+        assert item.natural_key.startswith(f"{row['tyshxydm']}|{row['ajsbq']}|")
+
+
+def test_annual_report_pages_make_one_record_when_all_are_in() -> None:
+    reader = make(GsxtAnnualReportsSpider)
+    entity = {"pripid": "P1", "entName": "北京某科技有限公司", "nodeNum": "110000", "entType": "1",
+              "uniscId": LATE}
+    first = reader.reports(entity, 0)
+    out = list(reader.parse_reports(saved(reader.name, "anCheYearInfo_page1.json", first)))
+    assert [o.meta["start"] for o in out] == [5]  # 6 reports, 5 a page: one more page, no record yet
+    last_page = {"recordsTotal": 6, "totalPage": 2, "data": [{"anCheId": "x", "anCheYear": "2020",
+                                                              "anCheDate": "2021-03-01"}]}
+    second = reader.reports(entity, 5)
+    [item] = reader.parse_reports(TextResponse(second.url, body=json.dumps(last_page).encode(), encoding="utf-8",
+                                               request=second))
+    assert (item.natural_key, item.fields["last_filed_year"]) == (f"{LATE}|北京某科技有限公司", "2025")
+    assert item.fields["years_filed"] == "2020,2021,2022,2023,2024,2025"
 
 
 # ------------------------------------------------------------------------------ annual-report warnings

@@ -27,8 +27,8 @@ from tests.alerts_history import CLEAN, NAMES, P_KEEP, P_PAID, STAR_SH, copy_war
 from tests.helpers import write_run
 from transforms.alerts.events import compute_events
 from transforms.build import DataTestFailure, build
-from transforms.export import collect_tables
-from transforms.repair.cases import RepairError, next_state
+from transforms.export import LABELS, collect_tables
+from transforms.repair.cases import STATES, TRANSITIONS, RepairError, next_state
 from transforms.repair.deadlines import case_deadline, decision_due, handling_time, load_handling_times, removal_due
 from transforms.repair.pack import BLANK, DOCUMENTS, FIELDS, TEMPLATES
 from transforms.report import collect_report, render_report
@@ -180,6 +180,8 @@ def test_invalid_commands_name_the_case_and_its_state(week0: Path, tmp_path: Pat
 
 
 def test_the_state_machine() -> None:
+    assert tuple(LABELS["state"]) == STATES  # every state has its workbook label, in order
+    assert {to for _, to in TRANSITIONS.values()} | {"open"} == set(STATES)
     assert next_state("RC-1", "rejected", "submit") == "submitted"  # corrected and applied again
     assert next_state("RC-1", "still_shown", "verify_removed") == "removed_verified"
     with pytest.raises(RepairError, match="case RC-1 is removed_verified: cannot submit .*; removed_verified is final"):
@@ -244,7 +246,7 @@ def repair_rows(con) -> list[dict]:  # noqa: ANN001
     return [dict(zip([c[0] for c in relation.description], row, strict=True)) for row in relation.fetchall()]
 
 
-def test_the_first_complete_crawl_without_the_record_closes_the_case(cases, week1: Path) -> None:
+def test_the_first_complete_crawl_without_the_record_closes_the_case(cases, week1: Path, tmp_path: Path) -> None:
     # An incomplete crawl proves no removal; it does show that 清朗's record is still there after its due date.
     assert cases["after_incomplete"] == {"RC-0001": "accepted", "RC-0002": "still_shown"}
     con = connect(week1, read_only=True)
@@ -257,6 +259,9 @@ def test_the_first_complete_crawl_without_the_record_closes_the_case(cases, week
     assert (star["case_id"], star["state"], star["verified_on"], star["verified_run_id"]) == (
         "RC-0001", "removed_verified", date(2026, 11, 20), "r2")
     assert not star["overdue"] and star["days_open"] >= 0 and actor == "creditwatch run"
+    # Gone from the registry, it is no removal candidate any more: no second case.
+    with pytest.raises(RepairError, match=r"is not a removal candidate \(no longer shown\)"):
+        repair.open_case(week1, "沪通管罚〔2026〕5号", tmp_path)
 
 
 def test_a_record_still_shown_after_its_deadline_is_flagged_and_overdue(cases, week1: Path) -> None:

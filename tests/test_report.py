@@ -60,8 +60,9 @@ def test_report_counts_agree_with_the_export(con) -> None:  # noqa: F811
 
 def test_report_is_self_contained(con, tmp_path: Path) -> None:  # noqa: F811
     page = write_report(con, tmp_path / "report.html", WEEK).read_text("utf-8")
-    # trend, authority, province, operators, removal pipeline, repair cases, annual reports, cloud rating
-    assert page.count('<svg class="chart"') == 8
+    # trend, open records by type, authority, province, operators, removal pipeline, annual reports, repair cases,
+    # cloud rating
+    assert page.count('<svg class="chart"') == 9
     assert not re.search(r"<script|<link|<img|@import|url\(|src=|href=", page, re.IGNORECASE)
     assert "'@SUM(1+1)" not in page and "@SUM(1+1)" in page  # HTML shows registry text as is (escaped)
     english = write_report(con, tmp_path / "en.html", WEEK, lang="en").read_text("utf-8")
@@ -82,7 +83,7 @@ def test_every_chart_draws_in_headless_chromium(con, tmp_path: Path) -> None:  #
                          capture_output=True, text=True, timeout=60, check=True).stdout
     assert 'data-probed="yes"' in dom
     charts = re.findall(r'<svg class="chart"[^>]*>', dom)
-    assert len(charts) == 8  # as in test_report_is_self_contained
+    assert len(charts) == 9  # as in test_report_is_self_contained
     for tag in charts:
         label = re.search(r'aria-label="([^"]*)"', tag)[1]
         drawn = int(re.search(r'data-drawn="(\d+)"', tag)[1])

@@ -530,3 +530,14 @@ def test_ctrl_c_during_run_stops_at_once_with_one_line(tmp_path: Path) -> None:
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
+
+
+def test_a_manifest_never_carries_an_id_number(tmp_path: Path) -> None:
+    from pipelines.run_folder import Manifest, write_manifest
+
+    folder = RunFolder(tmp_path / "run")
+    write_manifest(folder, Manifest(run_id="run", source="court_dishonest", started_at=None, finished_at="now",
+                                    complete=False, base_url=f"http://x/?cardNum={RAW_ID}",
+                                    incomplete_reasons=[f"page failed: http://x/search?cardNum={RAW_ID}"]))
+    text = folder.manifest("court_dishonest").read_text("utf-8")
+    assert RAW_ID not in text and "110*************10" in text

@@ -234,9 +234,16 @@ def run_data_tests(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return failures
 
 
+# What incremental models keep between builds (transforms/models/core/record_links.py); never read by
+# anything else, emptied by a full build.
+CACHE_SCHEMA = "cache"
+
+
 def build(con: duckdb.DuckDBPyConnection, targets: list[str] | None = None, as_of: date | None = None,
-          tests: bool = True) -> BuildResult:
-    """Build `targets` (default: every model) and, for a full build, run the data tests; one transaction."""
+          tests: bool = True, full: bool = False) -> BuildResult:
+    """Build `targets` (default: every model) and, for a build of every model, run the data tests; one
+    transaction. `full` forgets what incremental models kept (the linker's decided pairs) and rebuilds
+    them from scratch; the tables come out the same."""
     models = discover()
     order = select(models, targets)
     result = BuildResult()
@@ -244,6 +251,8 @@ def build(con: duckdb.DuckDBPyConnection, targets: list[str] | None = None, as_o
         set_sql_calendar(con, as_of or date.today())
         con.execute("SET VARIABLE personal_uscc_prefix = ?", [PERSONAL_USCC_PREFIX])
         load_seeds(con)
+        if full:
+            con.execute(f"DROP SCHEMA IF EXISTS {CACHE_SCHEMA} CASCADE")
         for name in order:
             started = time.perf_counter()
             build_model(con, models[name])

@@ -1,6 +1,7 @@
 """The HTML monitoring report (信用监测周报): one self-contained file, charts as inline SVG.
 
-Headline figures; records per week by type (trend); open records by authority (作出决定机关) and by
+Headline figures; records per week by type (trend); open records by type (the dishonest lists in red: 严重失信主体名单,
+重大税收违法失信主体, …), by authority (作出决定机关) and by
 province (core.record_provinces, from seeds.province_places); top operators; the removal (信用修复)
 pipeline waiting → eligible → removed; the repair cases (修复进度, marts.repair_cases) by state, with each
 case's deadline and the overdue ones first; annual reports not filed (年报预警, per report kind, the overdue in
@@ -30,6 +31,7 @@ TEXT = {
     "title": ("信用监测周报", "Credit monitoring report"),
     "headline": ("概览", "Headline figures"),
     "trend": ("每周记录数（按类型，按决定/列入日期）", "Records per week by type (by decision/listing date)"),
+    "types": ("在公示记录：按类型（红色为失信类名单）", "Open records by type (red: dishonest lists)"),
     "authority": ("在公示记录：按作出决定机关", "Open records by authority"),
     "province": ("在公示记录：按省份", "Open records by province"),
     "operators": ("在公示记录最多的企业", "Top operators by open records"),
@@ -61,6 +63,7 @@ class Report:
     headline: list[tuple[str, str]]
     trend_weeks: list[str]
     trend: dict[str, list[int]]  # record_type → count per week
+    by_type: list[tuple[str, int, int]]  # (record type label, open records, of which dishonest)
     by_authority: list[tuple[str, int, int]]  # (authority, open records, of which dishonest)
     by_province: list[tuple[str, int, int]]
     top_operators: list[tuple[str, int, int]]
@@ -125,6 +128,8 @@ def collect_report(con: duckdb.DuckDBPyConnection, week: str, lang: str = "zh",
         {"operators": list(scope.operators)} if scope.is_watchlist else {}).fetchall()
     return Report(
         week=week, as_of=as_of, headline=headline, trend_weeks=weeks, trend=trend,
+        by_type=_grouped([(_type_label(t, lang), d) for t, d in zip(open_["record_type"], dishonest, strict=True)],
+                         TOP_N),
         by_authority=_grouped(list(zip(authorities, dishonest, strict=True)), TOP_N),
         by_province=_grouped(list(zip(provinces, dishonest, strict=True)), TOP_N),
         top_operators=_grouped(list(zip(open_["operator_name"].tolist(), dishonest, strict=True)), 10),
@@ -295,6 +300,8 @@ def render_report(report: Report, lang: str = "zh") -> str:
     sections = [
         ("trend", trend_svg(report.trend_weeks, report.trend, lang, _t("trend", lang)),
          table_html([_t("week", lang), *(_type_label(t, lang) for t in report.trend)], trend_rows)),
+        ("types", hbar_svg(report.by_type, _t("types", lang)),
+         table_html([_t("type", lang), count, dishonest], report.by_type)),
         ("authority", hbar_svg(report.by_authority, _t("authority", lang)),
          table_html([_t("authority", lang).split("：")[-1], count, dishonest], report.by_authority)),
         ("province", hbar_svg(report.by_province, _t("province", lang)),

@@ -345,10 +345,7 @@ def purge(warehouse: str | os.PathLike[str] | None = None, *, as_of: date, reten
             report.quarantine_rows = _count_in(con, "raw.quarantine")
             traces = _traces(con)
             if not dry_run:
-                for table in ("raw.quarantine", "raw.record_versions", "raw.records", "ops.compliance_facts",
-                              "ops.link_judgements"):
-                    if _table_exists(con, table):
-                        con.execute(f"DELETE FROM {table} WHERE record_id IN (SELECT record_id FROM purge_ids)")
+                _delete_purged_rows(con)
                 if _table_exists(con, "ops.alert_outbox"):
                     con.execute("DELETE FROM ops.alert_outbox o WHERE EXISTS (SELECT 1 FROM purge_ids p "
                                 "WHERE contains(o.payload::VARCHAR, p.record_id))")
@@ -369,6 +366,22 @@ def purge(warehouse: str | os.PathLike[str] | None = None, *, as_of: date, reten
                 purge_run_folder(folder, set(report.record_ids), traces)
         publish_snapshot(warehouse)
     return report
+
+
+def _delete_purged_rows(con: duckdb.DuckDBPyConnection) -> None:
+    """Delete the purge_ids' rows from every raw and ops table keyed by record_id (found, not listed: a table
+    a later migration adds is covered too), a repair case's events with its case, raw.records last."""
+    if _table_exists(con, "ops.repair_case_events") and _table_exists(con, "ops.repair_cases"):
+        con.execute("DELETE FROM ops.repair_case_events WHERE case_id IN (SELECT case_id FROM ops.repair_cases "
+                    "WHERE record_id IN (SELECT record_id FROM purge_ids))")
+    tables = [t for (t,) in con.execute("""
+        SELECT c.table_schema || '.' || c.table_name FROM information_schema.columns c
+        JOIN information_schema.tables t USING (table_catalog, table_schema, table_name)
+        WHERE c.column_name = 'record_id' AND c.table_schema IN ('raw', 'ops') AND t.table_type = 'BASE TABLE'
+          AND c.table_catalog = current_database()
+        ORDER BY c.table_schema || '.' || c.table_name = 'raw.records', 1""").fetchall()]
+    for table in tables:
+        con.execute(f"DELETE FROM {table} WHERE record_id IN (SELECT record_id FROM purge_ids)")
 
 
 def _select_personal_records(con: duckdb.DuckDBPyConnection, cutoff: date) -> None:

@@ -156,12 +156,15 @@ class CourtDishonestSpider(RegistrySpider):
             yield self.captcha_request(term, tries=1)
 
     # -- captcha --------------------------------------------------------------------------------------
-    def captcha_request(self, term: str, tries: int, page: int = 1) -> Request:
+    def captcha_request(self, term: str, tries: int, page: int = 1, detail: dict[str, Any] | None = None) -> Request:
+        """A new slider for `term`; once passed, list page `page` is read, or the case `detail` (a list row) when
+        the pass expired while reading it (a slow, polite crawl outlives a pass)."""
         captcha_id = uuid.uuid4().hex  # 32 alphanumerics, as the site's page makes them
         query = urlencode({"captchaId": captcha_id, "random": f"{random.random():.16f}"})
         # §7.5: captchaNew, a Tianai slider bound to the captchaId
         return Request(self.url(f"{CAPTCHA}?{query}"), callback=self.parse_captcha, errback=self.on_error,
-                       dont_filter=True, meta={"term": term, "captcha_id": captcha_id, "tries": tries, "page": page})
+                       dont_filter=True, meta={"term": term, "captcha_id": captcha_id, "tries": tries, "page": page,
+                                               "detail": detail})
 
     async def parse_captcha(self, response: Response) -> AsyncIterator[Any]:
         if response.body.startswith(IMAGE_MAGIC):
@@ -188,7 +191,11 @@ class CourtDishonestSpider(RegistrySpider):
             self.mark_incomplete(f"the slider for {meta['term']!r} was passed but gave no captchaId/pCode to "
                                  "search with (has the page's form changed?)")
             return
-        yield self.list_request({**meta, "captcha_id": passed.session_id, "code": passed.code}, page=meta["page"])
+        fresh = {**meta, "captcha_id": passed.session_id, "code": passed.code}
+        if meta.get("detail"):
+            yield self.detail_request(fresh, meta["detail"])
+        else:
+            yield self.list_request(fresh, page=meta["page"])
 
     # -- list pages -----------------------------------------------------------------------------------
     def list_request(self, meta: dict[str, Any], page: int) -> FormRequest:
@@ -236,15 +243,20 @@ class CourtDishonestSpider(RegistrySpider):
         form = {"id": str(row["id"]), "caseCode": row["caseCode"], "pCode": meta["code"],
                 "captchaId": meta["captcha_id"]}
         return FormRequest(self.url(DETAIL), formdata=form, callback=self.parse_detail, errback=self.on_error,
-                           meta={"term": meta["term"], "case": row["caseCode"], "id": str(row["id"])})
+                           dont_filter=True, meta={"term": meta["term"], "case": row["caseCode"], "id": str(row["id"]),
+                                                   "row": row, "tries": meta.get("tries", 1)})
 
     # -- one record -----------------------------------------------------------------------------------
     def parse_detail(self, response: Response) -> Iterator[Any]:
         payload = self.load_json(response)
         if payload is None:
             return
-        if refused(payload):
-            self.mark_incomplete(f"captcha expired while reading {response.meta['case']!r}")
+        if refused(payload):  # the pass expired mid-crawl: a new slider, then this case again (bounded)
+            meta = response.meta
+            if meta["tries"] >= MAX_CAPTCHA_TRIES:
+                self.mark_incomplete(f"captcha expired while reading {meta['case']!r} ({meta['tries']} passes)")
+                return
+            yield self.captcha_request(meta["term"], meta["tries"] + 1, detail=meta["row"])
             return
         if payload == {}:  # listed a moment ago, gone now: the listing cannot be trusted either
             self.mark_incomplete(f"no detail for listed case {response.meta['case']!r} at {response.url}")

@@ -9,7 +9,9 @@ Contract: registries.md §7.8 (both channels), §7.1 (the two-level flow), §1.2
   2. §1.2 / §7.8: the site-wide list as the page /xinxigongshi/shixinheimingdan/ reads it,
      `typeNameAndCountSearch?type=shixinheimingdan&searchState=1` (rows name|entityName, type|entityType,
      date|publishDate: the page's three columns), read to its total. Every listed name is searched for too, so
-     an entry whose subject no search term finds (a watchlist that misses it) is still read through step 1.
+     an entry whose subject no default term finds is still read through step 1. With a watchlist (the `terms`
+     argument) the list is searched per term (its `keyword`, the page's search box) instead of read whole:
+     the national list is long, and a team wants its own entities.
 The site-wide rows carry no reason, date of decision or code, so they are a way in, not records.
 Natural key: the entry's 认定文书号 when it has one, else code-or-name | raw 列入日期 | hash of the raw reason.
 """
@@ -74,7 +76,9 @@ class CreditchinaSeriousDishonestSpider(CreditchinaSpider):
         self.listed_names: set[str] = set()  # names of the site-wide list already searched for
 
     def start_listings(self) -> list[Listing]:
-        return [*super().start_listings(), site_list(SITE_LIST, "read_list_row")]
+        watchlist = self.terms != list(self.default_terms)
+        keywords = self.terms if watchlist else [""]
+        return [*super().start_listings(), *(site_list(SITE_LIST, "read_list_row", keyword=k) for k in keywords)]
 
     def read_list_row(self, response: Response, listing: Listing, row: dict[str, Any]) -> Iterator[Any]:
         """A row of the page's list: search for its name (step 1 then reads the entity's entries)."""

@@ -1,7 +1,8 @@
 """gsxt company annual reports on the replica: `anCheYearInfo` per entity on app.gsxt.gov.cn (registries.md §2.2).
 
 The site's entities, 加速乐 firewall (521 without the clearance) and GBK-encoded nodes are gsxt_records'
-(spiders/gsxt_records/replica.py); this module adds one sub-resource on the same host:
+(spiders/gsxt_records/replica.py, imported here: the gsxt replica has no platform module yet, unlike the spider
+side, spiders/platforms/gsxt.py); this module adds one sub-resource on the same host:
   GET /gsxt/corp-query-entprise-info-anCheYearInfo-{pripid}.html?nodeNum&entType&start&sourceType
       → {"recordsTotal", "totalPage", "data": [{anCheId, anCheYear, anCheDate}]}
 §2.2 gives the rows ("list of {anCheId, anCheYear, anCheDate}"); the replica's guesses: the sub-resource envelope

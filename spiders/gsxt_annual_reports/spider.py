@@ -1,7 +1,7 @@
 """SAMR company annual reports -- 企业年度报告, from the gsxt app API (app.gsxt.gov.cn).
 
-Contract: registries.md §2.2. Entities are found as gsxt_records finds them (search → entbaseInfo for the
-统一社会信用代码, spiders/gsxt_records/spider.py, whose search and 加速乐 handling this spider inherits); per entity,
+Contract: registries.md §2.2. Entities are found by the platform's flow (search → entbaseInfo for the
+统一社会信用代码, and the 加速乐 handling: spiders/platforms/gsxt.py); per entity,
 `corp-query-entprise-info-anCheYearInfo-{pripid}.html?nodeNum&entType&start&sourceType=W` lists its reports
 {anCheId, anCheYear, anCheDate}, read like every sub-resource (§2.2: {recordsTotal, totalPage, data}, 5 a page,
 `start` = 0, 5, …). The report bodies (annualReportInfo) are not read: the filing year is the fact.
@@ -23,37 +23,31 @@ from scrapy import Request
 from scrapy.http import Response
 
 from spiders.gsxt_annual_reports.fields import FIELDS
-from spiders.gsxt_records.spider import HEADERS, SECTION_PAGE_SIZE, GsxtRecordsSpider
+from spiders.platforms.gsxt import SECTION_PAGE_SIZE, GsxtAppSpider
 from spiders.source import here
 
 SECTION = "anCheYearInfo"
 ROW_KEYS = ("anCheYear", "anCheDate")
 YEAR = re.compile(r"^(19|20)\d{2}$")
+DEFAULT_TERMS = ("科技", "技术", "技術", "服务部")  # broad words operators' names contain, both scripts
 
 
-class GsxtAnnualReportsSpider(GsxtRecordsSpider):
+class GsxtAnnualReportsSpider(GsxtAppSpider):
     metadata = here(__file__)
     name = metadata.name
     fields = FIELDS
+    default_terms = DEFAULT_TERMS
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.filings: dict[str, dict[str, Any]] = {}  # pripid → {year: anCheDate} read so far
         self.pages_left: dict[str, int] = {}  # pripid → pages not yet read
 
-    def parse_base(self, response: Response) -> Iterator[Any]:
-        payload = self.load_json(response)
-        if payload is None or not self.require(payload, ("result",), response.url):
-            return
-        if not self.require(payload["result"], ("uniscId",), response.url):
-            return
-        yield self.reports(response.meta["entity"] | {"uniscId": payload["result"]["uniscId"]}, 0)
+    def entity_requests(self, entity: dict[str, Any]) -> Iterator[Request]:
+        yield self.reports(entity, 0)
 
     def reports(self, entity: dict[str, Any], start: int) -> Request:
-        url = self.url(f"/gsxt/corp-query-entprise-info-{SECTION}-{entity['pripid']}.html?nodeNum={entity['nodeNum']}"
-                       f"&entType={entity['entType']}&start={start}&sourceType=W")
-        return Request(url, headers=HEADERS, callback=self.parse_reports, errback=self.on_error,
-                       meta={"entity": entity, "start": start})
+        return self.sub_resource(entity, SECTION, start, self.parse_reports)
 
     def parse_reports(self, response: Response) -> Iterator[Any]:
         payload = self.load_json(response)

@@ -1,9 +1,10 @@
 """SAMR enterprise credit records -- 国家企业信用信息公示系统 (gsxt), the app API on app.gsxt.gov.cn.
 
 Contract: registries.md §2.2. Per search term: corp-query-app-search-{page}.html (entities: entName with
-<font> highlight markup, pripid, nodeNum, entType) → per entity, entbaseInfo (its 统一社会信用代码 uniscId)
-→ three sub-resources paged 5 rows at a time via `start`: entBusExcep (经营异常名录 → abnormal_operation),
-illInfo (严重违法失信名单 → serious_illegal_list), punishmentdetail (行政处罚 → penalty).
+<font> highlight markup, pripid, nodeNum, entType) → per entity, entbaseInfo (its 统一社会信用代码 uniscId);
+that much is the platform's (spiders/platforms/gsxt.py) → three sub-resources paged 5 rows at a time via
+`start`: entBusExcep (经营异常名录 → abnormal_operation), illInfo (严重违法失信名单 → serious_illegal_list),
+punishmentdetail (行政处罚 → penalty).
 Listings carry no id: their natural key is pripid + raw 列入日期 + a hash of the raw reason.
 加速乐 (§2.1): a 521 challenge page ends the source incomplete; this spider never runs challenge JS
 (live, it must run inside a browser session that holds the clearance).
@@ -14,36 +15,25 @@ are broad words that IDC/cloud operators' names contain, in simplified and tradi
 from __future__ import annotations
 
 import hashlib
-import json
-import re
 from collections.abc import Iterator
 from typing import Any
 
-from scrapy import FormRequest, Request
+from scrapy import Request
 from scrapy.http import Response
 
-from spiders.base import RegistrySpider
 from spiders.gsxt_records.fields import FIELDS
+from spiders.platforms.gsxt import SECTION_PAGE_SIZE, GsxtAppSpider, strip_markup
 from spiders.source import here
 
+__all__ = ["GsxtRecordsSpider", "listing_key", "strip_markup"]
+
 DEFAULT_TERMS = ("科技", "技术", "技術", "服务部")
-SECTION_PAGE_SIZE = 5  # registries.md §2.2: `start` = 0, 5, 10, …
-# The app sends every filter off: the search finds entities with and without records.
-CONDITIONS = json.dumps({"excep_tab": "0", "ill_tab": "0", "area": "0", "cStatus": "0", "xzxk": "0", "xzcf": "0",
-                         "dydj": "0"}, separators=(",", ":"))
-HEADERS = {"Accept": "application/json, text/javascript, */*; q=0.01", "X-Requested-With": "XMLHttpRequest"}
 # Per sub-resource: record type, and the keys a row must carry (else the layout has drifted).
 SECTIONS = {
     "entBusExcep": ("abnormal_operation", ("speCause_CN", "abntime")),
     "illInfo": ("serious_illegal_list", ("serILLRea_CN", "abntime")),
     "punishmentdetail": ("penalty", ("penDecNo", "penDecIssDate")),
 }
-MARKUP = re.compile(r"</?font[^>]*>|&nbsp;", re.IGNORECASE)
-
-
-def strip_markup(name: str) -> str:
-    """entName without the search highlight (`<font color=red>…</font>`); the name is otherwise as published."""
-    return MARKUP.sub("", name)
 
 
 def listing_key(pripid: str, abntime: object, reason: object) -> str:
@@ -52,70 +42,18 @@ def listing_key(pripid: str, abntime: object, reason: object) -> str:
     return f"{pripid}|{abntime}|{digest}"
 
 
-class GsxtRecordsSpider(RegistrySpider):
+class GsxtRecordsSpider(GsxtAppSpider):
     metadata = here(__file__)
     name = metadata.name
     fields = FIELDS
     default_terms = DEFAULT_TERMS
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.found: dict[str, set[str]] = {}  # term → pripids it returned (pages repeat rows)
-        self.entities: set[str] = set()
-
-    async def start(self) -> Any:
-        for term in self.terms:
-            self.found[term] = set()
-            yield self.search(term, 1)
-
-    def search(self, term: str, page: int) -> FormRequest:
-        return FormRequest(self.url(f"/gsxt/corp-query-app-search-{page}.html"), headers=HEADERS,
-                           formdata={"conditions": CONDITIONS, "searchword": term, "sourceType": "W"},
-                           callback=self.parse_search, errback=self.on_error, meta={"term": term, "page": page})
-
-    def parse_search(self, response: Response) -> Iterator[Any]:
-        payload = self.load_json(response)
-        if payload is None or not self.require(payload, ("data",), response.url):
-            return
-        if not self.require(payload["data"], ("result",), response.url):
-            return
-        result, term = payload["data"]["result"], response.meta["term"]
-        if not self.require(result, ("data", "totalPage"), response.url):
-            return
-        if response.meta["page"] == 1:
-            if "recordsTotal" in result:  # the count of distinct entities (the replica's guess)
-                self.expect(f"search {term}", int(result["recordsTotal"]))
-            for page in range(2, int(result["totalPage"]) + 1):
-                yield self.search(term, page)
-        for row in result["data"] or []:
-            pripid = row["pripid"]
-            if pripid not in self.found[term]:
-                self.found[term].add(pripid)
-                self.got(f"search {term}", 1)
-            if pripid not in self.entities:
-                self.entities.add(pripid)
-                entity = {"pripid": pripid, "entName": strip_markup(row["entName"]), "nodeNum": row["nodeNum"],
-                          "entType": row["entType"]}
-                yield Request(self.url(f"/gsxt/corp-query-entprise-info-primaryinfoapp-entbaseInfo-{pripid}.html"
-                                       f"?nodeNum={row['nodeNum']}&entType={row['entType']}&sourceType=W"),
-                              headers=HEADERS, callback=self.parse_base, errback=self.on_error,
-                              meta={"entity": entity})
-
-    def parse_base(self, response: Response) -> Iterator[Any]:
-        payload = self.load_json(response)
-        if payload is None or not self.require(payload, ("result",), response.url):
-            return
-        if not self.require(payload["result"], ("uniscId",), response.url):
-            return
-        entity = response.meta["entity"] | {"uniscId": payload["result"]["uniscId"]}
+    def entity_requests(self, entity: dict[str, Any]) -> Iterator[Request]:
         for section in SECTIONS:
             yield self.section(entity, section, 0)
 
     def section(self, entity: dict[str, Any], section: str, start: int) -> Request:
-        url = self.url(f"/gsxt/corp-query-entprise-info-{section}-{entity['pripid']}.html?nodeNum={entity['nodeNum']}"
-                       f"&entType={entity['entType']}&start={start}&sourceType=W")
-        return Request(url, headers=HEADERS, callback=self.parse_section, errback=self.on_error,
-                       meta={"entity": entity, "section": section, "start": start})
+        return self.sub_resource(entity, section, start, self.parse_section, section=section)
 
     def parse_section(self, response: Response) -> Iterator[Any]:
         payload = self.load_json(response)

@@ -28,6 +28,7 @@ from transforms.repair.deadlines import (
 )
 from warehouse.db import transaction
 from warehouse.maintenance import _os_user, audit
+from warehouse.references import UnknownRecord, resolve_record
 
 STATES = ("open", "submitted", "accepted", "rejected", "removed_verified", "still_shown")
 CLOSED_STATES = ("removed_verified",)  # a record with a case in any other state cannot get a second one
@@ -143,29 +144,30 @@ def transition(con: duckdb.DuckDBPyConnection, case_id: str, action: str, on_dat
 
 
 def resolve_candidate(con: duckdb.DuckDBPyConnection, reference: str) -> dict[str, Any]:
-    """The removal candidate (marts.removal_candidates) a record reference names: its record_id or the
-    registry's own reference (decision number, case code) as the workbook shows it."""
+    """The removal candidate (marts.removal_candidates) a record reference names (warehouse.references: a
+    record id, or the registry's own reference as the workbook shows it)."""
     reference = reference.strip()
     if not reference:
         raise RepairError("empty record reference: give a record_id or the reference shown in 可申请修复")
+    built = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'marts' "
+                        "AND table_name = 'removal_candidates'").fetchone()[0]
+    if not built:
+        raise RepairError(NOT_BUILT)
     try:
-        relation = con.execute("SELECT * FROM marts.removal_candidates WHERE record_id = $1 OR reference = $1",
-                               [reference])
-    except duckdb.CatalogException:
-        raise RepairError(NOT_BUILT) from None
+        record_id = resolve_record(con, reference)
+    except UnknownRecord as error:
+        raise RepairError(str(error)) from None
+    relation = con.execute("SELECT * FROM marts.removal_candidates WHERE record_id = ?", [record_id])
     columns = [c[0] for c in relation.description]
     rows = [dict(zip(columns, row, strict=True)) for row in relation.fetchall()]
-    if len(rows) > 1:
-        ids = ", ".join(r["record_id"] for r in rows)
-        raise RepairError(f"reference {reference!r} names {len(rows)} removal candidates ({ids}); use a record_id")
     if rows:
         return rows[0]
-    known = con.execute("SELECT record_id, reference, removal_status, removed_at FROM core.operator_records "
-                        "WHERE record_id = $1 OR reference = $1 LIMIT 1", [reference]).fetchall()
+    known = con.execute("SELECT reference, removal_status, removed_at FROM core.operator_records "
+                        "WHERE record_id = ?", [record_id]).fetchall()
     if not known:
-        raise RepairError(f"no record {reference!r} on a licensed operator (use a record_id or the reference "
-                          "shown in the workbook's 可申请修复 sheet)")
-    record_id, shown_as, status, removed_at = known[0]
+        raise RepairError(f"record {record_id} ({reference}) is on no licensed operator: a case opens for a "
+                          "removal candidate (可申请修复)")
+    shown_as, status, removed_at = known[0]
     why = "no longer shown" if removed_at is not None else f"removal status {status}"
     raise RepairError(f"record {record_id} ({shown_as}) is not a removal candidate ({why}): a case opens for a "
                       "record whose early removal (信用修复) can be applied for")

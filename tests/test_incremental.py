@@ -1,0 +1,118 @@
+"""The linker is incremental (issue 18): a build decides only the (name, USCC) pairs it has not decided
+against the same licensed operators, and gives the same core.record_links as a full rebuild
+(`creditwatch transform --full`) after any sequence of weeks."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from replica.world import uscc_check_char
+from tests.helpers import licence_fields, write_run
+from transforms.build import build
+from warehouse.db import connect
+from warehouse.load import load_run
+
+AS_OF = date(2026, 11, 23)
+OPERATORS = ["北京云启科技有限公司", "上海星辰网络科技有限公司", "深圳数智云计算有限公司", "杭州青山数据科技有限公司"]
+# Subjects a registry may name: operators exactly, a branch, a one-character slip, strangers.
+SUBJECTS = [*OPERATORS, "北京云启科技有限公司上海分公司", "上海星晨网络科技有限公司", "广州无关贸易有限公司",
+            "深圳数智云计算有限公司", "成都某某餐饮店"]
+
+
+def uscc(n: int) -> str:
+    first17 = f"9111000000000{n:04d}"[:17]
+    return first17 + uscc_check_char(first17)
+
+
+def penalty(subject: str, number: str, with_code: bool) -> dict:
+    code = uscc(OPERATORS.index(subject)) if with_code and subject in OPERATORS else None
+    return {"decision_no": number, "subject_name": subject, "subject_uscc": code, "penalty_kinds_text": "罚款",
+            "content": "罚款5000元", "fine_yuan": "5000", "decided_on": "2026-05-01", "published_on": "2026-05-01",
+            "authority": "北京市通信管理局", "domain": "telecom"}
+
+
+week = st.tuples(
+    st.integers(min_value=2, max_value=len(OPERATORS)),  # operators licensed this week
+    st.lists(st.tuples(st.sampled_from(SUBJECTS), st.booleans()), min_size=1, max_size=8),  # penalties shown
+)
+
+
+def links(con) -> list[tuple]:
+    return con.execute("SELECT record_id, operator_id, status, method, round(score, 6), is_branch, evidence "
+                       "FROM core.record_links ORDER BY record_id").fetchall()
+
+
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(weeks=st.lists(week, min_size=2, max_size=3))
+def test_incremental_links_equal_a_full_rebuild(tmp_path_factory, weeks: list) -> None:
+    root: Path = tmp_path_factory.mktemp("incremental")
+    con = connect(root / "w.duckdb")
+    try:
+        for n, (licensed, shown) in enumerate(weeks, 1):
+            finished = f"2026-11-{n + 1:02d}T06:00:00+00:00"
+            licences = {f"l{i}": licence_fields(i, name) | {"uscc": uscc(i)}
+                        for i, name in enumerate(OPERATORS[:licensed])}
+            write_run(root / "runs", f"r{n}", "miit_licences", licences, finished_at=finished)
+            write_run(root / "runs", f"r{n}", "creditchina_penalties",
+                      {f"P{i}": penalty(subject, f"京罚〔2026〕{i}号", code)
+                       for i, (subject, code) in enumerate(shown)},
+                      finished_at=finished, record_type="penalty")
+            load_run(con, root / "runs" / f"r{n}")
+            build(con, targets=["core.record_links"], as_of=AS_OF, tests=False)
+            incremental = links(con)
+            kept = con.execute("SELECT count(*) FROM cache.record_pair_links").fetchone()[0]
+            build(con, targets=["core.record_links"], as_of=AS_OF, tests=False, full=True)
+            assert links(con) == incremental, f"week {n}"
+            assert kept == con.execute("SELECT count(*) FROM cache.record_pair_links").fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_a_build_decides_only_pairs_it_has_not_decided(tmp_path: Path, monkeypatch) -> None:
+    import transforms.link
+
+    decided: list[int] = []
+    real = transforms.link.link_records
+
+    def counting(operators, records, judgements=None):
+        decided.append(len(records))
+        return real(operators, records, judgements)
+
+    monkeypatch.setattr(transforms.link, "link_records", counting)  # what the model calls
+    con = connect(tmp_path / "w.duckdb")
+    try:
+        licences = {f"l{i}": licence_fields(i, name) | {"uscc": uscc(i)} for i, name in enumerate(OPERATORS)}
+        for n, subjects in enumerate([SUBJECTS[:4], SUBJECTS[:6]], 1):
+            write_run(tmp_path / "runs", f"r{n}", "miit_licences", licences, finished_at=f"2026-11-0{n}T06:00:00Z")
+            write_run(tmp_path / "runs", f"r{n}", "creditchina_penalties",
+                      {f"P{i}": penalty(s, f"京罚〔2026〕{i}号", False) for i, s in enumerate(subjects)},
+                      finished_at=f"2026-11-0{n}T06:00:00Z", record_type="penalty")
+            load_run(con, tmp_path / "runs" / f"r{n}")
+            build(con, targets=["core.record_links"], as_of=AS_OF, tests=False)
+        # week 1: 4 penalty subjects + 4 licence holders; week 2: only the 2 new penalty subjects
+        assert decided[-1] == 2 and decided[0] > 2
+        build(con, targets=["core.record_links"], as_of=AS_OF, tests=False, full=True)
+        assert decided[-1] == decided[0] + 2  # a full rebuild decides every pair again
+    finally:
+        con.close()
+
+
+def test_transform_full_on_the_command_line(tmp_path: Path) -> None:
+    """`creditwatch transform --full` empties the pair cache and decides every pair again."""
+    from flows import stages
+
+    warehouse = tmp_path / "data" / "w.duckdb"
+    con = connect(warehouse)
+    licences = {f"l{i}": licence_fields(i, name) | {"uscc": uscc(i)} for i, name in enumerate(OPERATORS)}
+    write_run(tmp_path / "runs", "r1", "miit_licences", licences)
+    write_run(tmp_path / "runs", "r1", "creditchina_penalties",
+              {f"P{i}": penalty(s, f"京罚〔2026〕{i}号", False) for i, s in enumerate(SUBJECTS)}, record_type="penalty")
+    load_run(con, tmp_path / "runs" / "r1")
+    con.close()
+    first = stages.transform(warehouse, as_of=AS_OF)
+    again = stages.transform(warehouse, as_of=AS_OF, full=True)
+    assert first["rows"]["core.record_links"] == again["rows"]["core.record_links"] > 0
