@@ -18,6 +18,7 @@ on storage every worker mounts at the same path. DuckDB stays single-writer: onl
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import socket
 import time
@@ -31,7 +32,8 @@ from prefect.runtime import flow_run as current_flow_run
 
 from flows import prefect_env, stages
 from flows.serve import DAILY_CRON, TIMEZONE, WEEKLY_CRON
-from pipelines.run_folder import RunFolder, read_manifest
+from pipelines.normalise import masking_secret
+from pipelines.run_folder import MASKING_KEY_ENV, RunFolder, masking_key_file, read_manifest
 from spiders.source import sources as declared_sources
 from warehouse.db import warehouse_path
 
@@ -92,10 +94,33 @@ def crawl_source_run(
     solver: str | None = None,
     spider_args: dict[str, str] | None = None,
     settings: dict[str, Any] | None = None,
+    masking_key: str | None = None,
 ) -> dict[str, Any]:
-    """Crawl one source into `run_dir` (shared storage), holding its registry host's slot while it crawls."""
+    """Crawl one source into `run_dir` (shared storage), holding its registry host's slot while it crawls.
+    `masking_key`: the fingerprint of the run's masking key, which this worker's must match."""
     label_this_run()
+    check_masking_key(Path(run_dir), masking_key)
     return polite_crawl_task(stages.check_sources([source])[0], run_dir, replica_url, solver, spider_args, settings)
+
+
+def key_fingerprint(path: Path) -> str | None:
+    """A short SHA-256 of the masking key file (it says nothing of the key), None when there is none."""
+    try:
+        return hashlib.sha256(path.read_bytes().strip()).hexdigest()[:16]
+    except FileNotFoundError:
+        return None
+
+
+def check_masking_key(run_dir: Path, expected: str | None) -> None:
+    """Refuse to crawl with another masking key than the build worker's: a record's protected key would then
+    depend on the machine that crawled it, and the same record would look new (pipelines.normalise)."""
+    if expected is None:
+        return
+    path = masking_key_file(run_dir)
+    if key_fingerprint(path) != expected:
+        state = "has none" if not path.exists() else "has another"
+        raise RuntimeError(f"this worker {state} masking key at {path}: copy the build machine's masking.key there "
+                           f"(owner-only) or name it with {MASKING_KEY_ENV}")
 
 
 def label_this_run() -> None:
@@ -154,11 +179,14 @@ def scale_out_run(
     run_id = stages.new_run_id()
     run_dir = stages.runs_dir(warehouse) / run_id
     run_dir.mkdir(parents=True, exist_ok=True)
+    key = masking_key_file(run_dir)
+    masking_secret(key)  # made here first (if this is the first run ever), so every crawl checks against it
     submitted = {
         source: run_deployment(
             CRAWL_DEPLOYMENT,
             parameters={"source": source, "run_dir": str(run_dir), "replica_url": replica_url, "solver": solver,
-                        "spider_args": (spider_args or {}).get(source), "settings": settings},
+                        "spider_args": (spider_args or {}).get(source), "settings": settings,
+                        "masking_key": key_fingerprint(key)},
             flow_run_name=f"crawl-{source}-{run_id}",
             timeout=0,  # submit every source first; the workers take them as they are free
         ).id

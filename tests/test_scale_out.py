@@ -21,7 +21,16 @@ import click
 import duckdb
 import pytest
 
-from flows.scale_out import host_of, host_slots, limit_name, registry_hosts, worker_command
+from flows.scale_out import (
+    check_masking_key,
+    host_of,
+    host_slots,
+    key_fingerprint,
+    limit_name,
+    registry_hosts,
+    worker_command,
+)
+from pipelines.normalise import masking_secret
 from replica.server import Faults, Replica, site_host
 from replica.world import World
 from spiders.source import sources
@@ -215,6 +224,25 @@ def test_deploy_and_worker_need_the_shared_server_and_sane_slots(tmp_path: Path)
     assert set(host_slots().values()) == {1}
     with pytest.raises(ValueError, match="no source crawls example.org"):
         host_slots({"example.org": 1})
+
+
+def test_a_crawl_worker_with_another_masking_key_refuses_to_crawl(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CREDITWATCH_MASKING_KEY_FILE", raising=False)
+    build_data, worker_data = tmp_path / "build", tmp_path / "worker"
+    build_key = build_data / "masking.key"
+    masking_secret(build_key)
+    expected = key_fingerprint(build_key)
+    run_dir = worker_data / "runs" / "20261123T060000Z-abcd"
+    with pytest.raises(RuntimeError, match="has none masking key"):
+        check_masking_key(run_dir, expected)
+    masking_secret(worker_data / "masking.key")  # a key of its own: another one
+    with pytest.raises(RuntimeError, match="has another masking key"):
+        check_masking_key(run_dir, expected)
+    (worker_data / "masking.key").write_bytes(build_key.read_bytes())
+    check_masking_key(run_dir, expected)
+    check_masking_key(tmp_path / "elsewhere" / "runs" / "r", None)  # no fingerprint given: nothing to check
 
 
 def test_the_build_worker_also_polls_the_build_queue() -> None:
