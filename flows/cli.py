@@ -672,6 +672,7 @@ def deploy(
     done = deploy_all(_warehouse(), pool=pool, slots=wanted, schedules=schedules)
     console.print(f"Work pool {done['pool']}; deployments: {', '.join(done['deployments'])}.")
     console.print(_table("Host limits", ["limit", "slots"], sorted(done["limits"].items())))
+    console.print(f"Copy {done['masking_key']} to the same path on every crawl worker (owner-only).")
 
 
 @app.command()

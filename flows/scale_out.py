@@ -286,11 +286,14 @@ def deploy(
     warehouse = str(warehouse_path(warehouse).resolve())
     ensure_pool(pool)
     ensure_host_limits(limits)
+    # The masking key every crawl worker must hold a copy of (check_masking_key): made now if there is none.
+    key = masking_key_file(stages.runs_dir(warehouse) / "run")
+    masking_secret(key)
     names = []
     for deployment in deployments(warehouse, schedules=schedules):
         deployment.apply(work_pool_name=pool)
         names.append(f"{deployment.flow_name}/{deployment.name}")
-    return {"pool": pool, "warehouse": warehouse, "limits": limits, "deployments": names}
+    return {"pool": pool, "warehouse": warehouse, "limits": limits, "deployments": names, "masking_key": str(key)}
 
 
 def worker_command(pool: str = POOL, build: bool = False, limit: int | None = None,
