@@ -93,9 +93,10 @@ DRIVER = textwrap.dedent("""
         from prefect.deployments import run_deployment
         run = run_deployment("scale-out-run/daily", timeout=240, poll_interval=1, parameters={
             "sources": sources, "replica_url": replica.base_url, "solver": "replica", "as_of": str(as_of),
-            # each crawl one request at a time, as live; the host limit keeps the crawls from adding up. (Without a
-            # download delay Scrapy may start two requests of one slot at once, so the global setting too.)
-            "settings": {"CONCURRENT_REQUESTS": 1, "CONCURRENT_REQUESTS_PER_DOMAIN": 1}})
+            # Each crawl one request at a time, as live, with a short delay so that a crawl lasts long enough for
+            # the two to overlap if nothing kept them apart; the host limit must. (Without a delay Scrapy may start
+            # two requests of one slot at once, hence the global setting too.)
+            "settings": {"CONCURRENT_REQUESTS": 1, "CONCURRENT_REQUESTS_PER_DOMAIN": 1, "DOWNLOAD_DELAY": 0.25}})
         phase("scaled_run")
         out["peak_in_flight"] = dict(replica.peak_in_flight)
         with get_client(sync_client=True) as client:
@@ -183,9 +184,12 @@ def test_crawls_spread_over_two_workers_keep_one_request_per_host_and_build_the_
     assert result["limits"][limit_name(host)] == [1, 0]
     assert set(result["deployed"]["limits"]) == {limit_name(h) for h in registry_hosts()}
     assert result["peak_in_flight"] == {host: 1}, result["peak_in_flight"]
-    # The crawls of the two sources (their subprocesses, from the manifests) did not overlap in time.
+    # Both crawl flow runs were running at once (two crawlers wanted the host), yet the crawls themselves (their
+    # subprocesses, from the manifests) did not overlap: one waited for the host's slot.
+    flows = sorted((c["start"], c["end"]) for c in result["crawls"])
+    assert flows[1][0] < flows[0][1], flows
     windows = sorted((m["started_at"], m["finished_at"]) for m in manifests(result["warehouses"][0]))
-    assert len(windows) == 2 and windows[0][1] <= windows[1][0], windows
+    assert len(windows) == 2 and windows[0][1] <= windows[1][0], (windows, flows)
     # Loaded once, after both crawls had finished: one run, holding both sources, loaded after the last crawl.
     con = duckdb.connect(result["warehouses"][0], read_only=True)
     try:
