@@ -29,6 +29,8 @@ COMMANDS = [
     "backup",
     "restore",
     "serve",
+    "deploy",
+    "worker",
 ]
 
 
