@@ -46,8 +46,9 @@ CRAWL_DEPLOYMENT = f"{CRAWL_FLOW}/crawl"
 HOST_SLOTS = 1  # crawlers one registry host may see at once, across every worker
 LIMIT_PREFIX = "creditwatch-host-"
 WORKER_LABEL = "creditwatch.worker"  # flow-run label: which worker crawled the source
-# How long the run waits for its crawls: every retry of a crawl at its timeout, and time to be picked up.
-CRAWL_WAIT_SECONDS = 3 * stages.CRAWL_TIMEOUT_SECONDS + 600
+CRAWL_ATTEMPTS = 3  # polite_crawl_task: the first and two retries
+RETRY_DELAYS = [10, 60]
+PICKUP_SECONDS = 600  # time for a worker to take a crawl run, on top of the crawls themselves
 
 
 def limit_name(host: str) -> str:
@@ -70,7 +71,17 @@ def worker_name() -> str:
     return os.environ.get("PREFECT__WORKER_NAME") or socket.gethostname()
 
 
-@task(name="crawl", retries=2, retry_delay_seconds=[10, 60], task_run_name="crawl-{source}")
+def crawl_wait_seconds(sources: list[str]) -> float:
+    """How long a run waits for its crawls: one host's crawls run one after another (HOST_SLOTS), each at most
+    every attempt at its timeout plus the retry delays; the busiest host sets the time."""
+    per_host: dict[str, int] = {}
+    for source in sources:
+        per_host[host_of(source)] = per_host.get(host_of(source), 0) + 1
+    one_crawl = CRAWL_ATTEMPTS * stages.CRAWL_TIMEOUT_SECONDS + sum(RETRY_DELAYS)
+    return max(per_host.values(), default=0) * one_crawl + PICKUP_SECONDS
+
+
+@task(name="crawl", retries=CRAWL_ATTEMPTS - 1, retry_delay_seconds=RETRY_DELAYS, task_run_name="crawl-{source}")
 def polite_crawl_task(
     source: str,
     run_dir: str,
@@ -192,7 +203,7 @@ def scale_out_run(
         ).id
         for source in sources
     }
-    runs = wait_for_runs(submitted, CRAWL_WAIT_SECONDS)
+    runs = wait_for_runs(submitted, crawl_wait_seconds(sources))
     folder = RunFolder(run_dir)
     manifests, crashed, crawled_by = {}, {}, {}
     for source, run in runs.items():

@@ -23,6 +23,7 @@ import pytest
 
 from flows.scale_out import (
     check_masking_key,
+    crawl_wait_seconds,
     host_of,
     host_slots,
     key_fingerprint,
@@ -208,6 +209,9 @@ def test_every_registry_host_has_its_limit_and_every_source_a_host() -> None:
     assert hosts == sorted({s.host for s in sources().values()}) and len(hosts) == len(set(hosts))
     assert all(host_of(name) in hosts for name in sources())
     assert {limit_name(h) for h in hosts} == {f"creditwatch-host-{h}" for h in hosts}
+    # One host's crawls run one after another, so a run waits for the busiest host's crawls back to back.
+    other = next(name for name in sources() if host_of(name) != host_of(SOURCES[0]))
+    assert crawl_wait_seconds(SOURCES) > crawl_wait_seconds([SOURCES[0], other]) == crawl_wait_seconds([other])
 
 
 def test_deploy_and_worker_need_the_shared_server_and_sane_slots(tmp_path: Path) -> None:
