@@ -232,8 +232,8 @@ def _response(name: str, url: str, meta: dict, content_type: str = "application/
                request=Request(url, meta=meta))
 
 
-ENTITY = {"pripid": "D91EFFF2D70336001A2F000003-1618992356543", "entName": "成都華凱網絡科技股份有限公司", "nodeNum": "510000",
-          "entType": "1", "uniscId": "91510000KYL2TKM3WK"}
+ENTITY = {"pripid": "D91EFFF2D70336001A2F000003-1618992356543", "entName": "成都華凱網絡科技股份有限公司",
+          "nodeNum": "510000", "entType": "1", "uniscId": "91510000KYL2TKM3WK"}
 
 
 def test_search_page_strips_markup_pages_on_and_counts_distinct_entities(spider: GsxtRecordsSpider) -> None:
