@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from scrapy import Request
 from scrapy.crawler import Crawler
@@ -64,3 +65,23 @@ class BrowserSessionMiddleware:
         if referer:
             goto = request.meta.setdefault("playwright_page_goto_kwargs", {})
             goto.setdefault("referer", referer.decode("latin-1"))
+
+
+async def browser_user_agent(*, browser_type_name: str, playwright_request: Any,
+                             scrapy_request_data: dict) -> dict[str, str]:
+    """Request headers in a browser session (scrapy-playwright's PLAYWRIGHT_PROCESS_REQUEST_HEADERS), §7.7.
+
+    The spider's headers still go with the page's own navigation (a Referer or X-Requested-With a site
+    checks), but every request carries the browser's own User-Agent: with scrapy-playwright's default,
+    Chromium would send ours on every request, the firewall's scripts included, while navigator.userAgent
+    says Chrome, a fingerprint a firewall reads as a bot."""
+    from scrapy_playwright.headers import use_scrapy_headers  # the optional `browser` extra
+
+    headers = await use_scrapy_headers(browser_type_name=browser_type_name, playwright_request=playwright_request,
+                                       scrapy_request_data=scrapy_request_data)
+    own = (await playwright_request.all_headers()).get("user-agent")
+    headers = {k: v for k, v in headers.items() if k.lower() != "user-agent"}
+    if own:
+        headers["user-agent"] = own
+    return headers
+

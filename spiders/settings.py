@@ -93,6 +93,8 @@ def browser_settings() -> dict[str, Any]:
             **LIVE["DOWNLOADER_MIDDLEWARES"],
             "spiders.middlewares.BrowserSessionMiddleware": 540,
         },
+        # §7.7: the browser's own User-Agent on every request (spiders.middlewares.browser_user_agent)
+        "PLAYWRIGHT_PROCESS_REQUEST_HEADERS": "spiders.middlewares.browser_user_agent",
         "HTTPCACHE_ENABLED": False,
         "CREDITWATCH_BROWSER": True,  # the captcha solver may hand a slider to a person at this browser
     }

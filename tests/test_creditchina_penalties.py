@@ -4,11 +4,14 @@ request refused, full crawls against the ground truth, offline parsing of saved 
 from __future__ import annotations
 
 import http.cookiejar
+import itertools
 import json
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pyarrow.parquet as pq
@@ -290,7 +293,11 @@ def test_a_week_later_repaired_penalties_are_gone(world: World, tmp_path: Path) 
 
 def test_a_session_whose_check_expires_mid_crawl_is_verified_again(world: World, tmp_path: Path,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cc, "VERIFIED_TTL_SECONDS", 1.5)  # ~5 minutes live (§1.5); the crawl takes seconds
+    # ~5 minutes live (§1.5). The replica's clock runs 0.1 s per look, so a check expires after some fifteen
+    # looks however fast or slow the machine is (a wall-clock TTL made this depend on the load).
+    clock = itertools.count()
+    monkeypatch.setattr(cc, "time", SimpleNamespace(time=lambda: next(clock) / 10, time_ns=time.time_ns))
+    monkeypatch.setattr(cc, "VERIFIED_TTL_SECONDS", 1.5)
     with Replica(world, Faults.none()) as short:
         manifest = crawl_source(SOURCE, tmp_path / "run", replica_url=short.base_url, solver="replica")
         checks = short.hits[f"/{cc.HOST}{cc.API}/verify/checkVerify"]

@@ -111,10 +111,11 @@ def test_epoch_one_removals_are_changes_and_penalties_come_and_go(runs: dict, wo
     assert new <= set(after) and not new & set(before)
     changed = [a for a in world.abnormal_listings if a.removed_in_epoch == 1]
     assert changed
-    pripid = {a.subject.name: e.pripid for e in gsxt.entities(world) for a in e.abnormal}
+    # Keyed on the entity's USCC, not on pripid (whose query-time suffix changed between the two crawls, §7.2).
+    code = {a.subject.name: e.uscc or e.name for e in gsxt.entities(world) for a in e.abnormal}
     for listing in changed:
         row = gsxt.abnormal_row(listing, 0)
-        key = listing_key(pripid[listing.subject.name], row["abntime"], row["speCause_CN"])
+        key = listing_key(code[listing.subject.name], row["abntime"], row["speCause_CN"])
         assert _fields(before[key])["removed_on"] is None
         assert _fields(after[key])["removed_on"] == listing.removed_on.isoformat()
         assert _fields(after[key])["removal_reason"] == listing.removal_reason
@@ -180,15 +181,36 @@ def test_search_highlights_repeats_page_boundaries_and_covers_every_match(site: 
     pages = [first] + [_search(url, "科技", p) for p in range(2, first["totalPage"] + 1)]
     assert pages[1]["data"][0] == pages[0]["data"][-1]  # the boundary row repeats
     found = {row["pripid"] for page in pages for row in page["data"]}
-    expected = {e.pripid for e in gsxt.entities(world) if "科技" in e.name}
+    expected = {gsxt.published_pripid(replica, e) for e in gsxt.entities(world) if "科技" in e.name}
     assert found == expected and first["recordsTotal"] == len(expected)
+
+
+def test_pripid_carries_a_query_time_that_changes_between_sessions(site: tuple[Replica, str], world: World) -> None:
+    """§7.2: the pripid ends in a query time (epoch ms) that changes per session; the entity pages answer the
+    pripid as the search gave it, and nothing for the bare id."""
+    replica, url = site
+    gsxt.browser_session(replica)
+    entity = next(e for e in gsxt.entities(world) if e.penalties)
+    week0 = gsxt.published_pripid(replica, entity)
+    assert re.fullmatch(rf"{entity.pripid}-\d{{13}}", week0)
+    replica.epoch = 1
+    try:
+        assert gsxt.published_pripid(replica, entity) != week0
+    finally:
+        replica.epoch = 0
+    path = "/gsxt/corp-query-entprise-info-punishmentdetail-{}.html?nodeNum=" + entity.node + "&start=0"
+    with urllib.request.urlopen(url + path.format(week0)) as answer:
+        assert json.loads(answer.read().decode("gbk" if entity.node in gsxt.GBK_NODES else "utf-8"))["data"]
+    with pytest.raises(urllib.error.HTTPError):
+        urllib.request.urlopen(url + path.format(entity.pripid))
 
 
 def test_entity_pages_of_some_nodes_are_gbk(site: tuple[Replica, str], world: World) -> None:
     replica, url = site
     gsxt.browser_session(replica)
     entity = next(e for e in gsxt.entities(world) if e.node in gsxt.GBK_NODES and e.penalties)
-    path = f"/gsxt/corp-query-entprise-info-punishmentdetail-{entity.pripid}.html?nodeNum={entity.node}&start=0"
+    pripid = gsxt.published_pripid(replica, entity)
+    path = f"/gsxt/corp-query-entprise-info-punishmentdetail-{pripid}.html?nodeNum={entity.node}&start=0"
     with urllib.request.urlopen(url + path) as answer:
         assert answer.headers["Content-Type"] == "text/html;charset=GBK"
         body = answer.read()
@@ -210,8 +232,8 @@ def _response(name: str, url: str, meta: dict, content_type: str = "application/
                request=Request(url, meta=meta))
 
 
-ENTITY = {"pripid": "D91EFFF2D70336001A2F000003", "entName": "成都華凱網絡科技股份有限公司", "nodeNum": "510000",
-          "entType": "1", "uniscId": "91510000KYL2TKM3WK"}
+ENTITY = {"pripid": "D91EFFF2D70336001A2F000003-1618992356543", "entName": "成都華凱網絡科技股份有限公司",
+          "nodeNum": "510000", "entType": "1", "uniscId": "91510000KYL2TKM3WK"}
 
 
 def test_search_page_strips_markup_pages_on_and_counts_distinct_entities(spider: GsxtRecordsSpider) -> None:
@@ -249,7 +271,7 @@ def test_listing_pages_beyond_the_first_are_requested_and_keys_come_from_raw_val
     items = [r for r in out if isinstance(r, RecordItem)]
     assert [r.meta["start"] for r in follow] == [5] and "start=5" in follow[0].url
     assert len(items) == 5 and spider.expected[f"entBusExcep {ENTITY['pripid']}"] == 7
-    assert items[4].natural_key.startswith(f"{ENTITY['pripid']}|1499011200000|")
+    assert items[4].natural_key.startswith(f"{ENTITY['uniscId']}|1499011200000|")  # never the pripid (§7.2)
     assert len({i.natural_key for i in items}) == 5
     assert items[2].fields["removed_on"] == "2020-01-10" and items[0].fields["removed_on"] == ""
 

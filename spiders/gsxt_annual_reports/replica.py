@@ -81,7 +81,8 @@ def report_row(entity: Entity, year: int) -> dict:
             "anCheYear": str(year), "anCheDate": filed.isoformat()}
 
 
-PATH = re.compile(rf"/gsxt/corp-query-entprise-info-anCheYearInfo-({PRIPID_PREFIX}\d{{6}})\.html")
+# the pripid as the search gave it: the entity's id and the session's query time (§7.2)
+PATH = re.compile(rf"/gsxt/corp-query-entprise-info-anCheYearInfo-({PRIPID_PREFIX}\d{{6}})-\d{{13}}\.html")
 
 
 @guarded

@@ -49,6 +49,7 @@ import hashlib
 import json
 import math
 import random
+import re
 import time
 import weakref
 from dataclasses import dataclass, field
@@ -57,6 +58,7 @@ from decimal import Decimal
 
 from replica.server import Replica, Request, Response
 from replica.world import REGION_CITY, REGIONS, Penalty, Subject, World, render_date
+from spiders.gsxt_records.spider import listing_key
 
 # -- its share of the world ---------------------------------------------------------------------------
 ABNORMAL_REASONS = [
@@ -157,7 +159,12 @@ SECTION_PAGE_SIZE = 5  # registries.md §2.2: "page size 5, so start = 0, 5, 10,
 MAX_ENTITIES = 2000  # per world; the exact-path router lists every entity's paths (see the docstring)
 MAX_SEARCH_PAGES = 400
 PRIPID_PREFIX = "D91EFFF2D70336001A2F"  # shape of a pripid seen in code (registries.md §2.2 source)
+# §7.2: samples carry a query time in epoch ms after the id (…8D9B-1558624663369). The replica answers each
+# session (a replica started, or a week served) with a new suffix, so a spider that keys on pripid mints new
+# keys every crawl; every per-entity path takes the pripid as the search gave it, suffix included.
 SECTIONS = ("entBusExcep", "illInfo", "punishmentdetail")
+_RESOURCES = "|".join(("primaryinfoapp-entbaseInfo", *SECTIONS))
+ENTITY_PATH = re.compile(rf"/gsxt/corp-query-entprise-info-({_RESOURCES})-{PRIPID_PREFIX}(\d{{6}})-(\d{{13}})\.html")
 GBK_NODES = {"440000", "510000"}
 CITY_NODE = {REGION_CITY[region]: code for region, (_abbr, code, _bureau) in REGIONS.items()}
 SOURCE = "gsxt_records"
@@ -276,12 +283,6 @@ def serious_row(listing: SeriousIllegalListing) -> dict:
     return {"abntime": listing.listed_on.isoformat(), "serILLRea_CN": listing.reason, "decOrg_CN": listing.authority}
 
 
-def listing_key(pripid: str, abntime: object, reason: object) -> str:
-    """Natural key of a listing row (the site gives no id): pripid, raw 列入日期, hash of the raw reason."""
-    digest = hashlib.sha1(str(reason or "").encode("utf-8")).hexdigest()[:10]
-    return f"{pripid}|{abntime}|{digest}"
-
-
 def section_rows(world: World, entity: Entity, section: str, epoch: int) -> list[dict]:
     live = world.at(epoch)
     if section == "entBusExcep":
@@ -327,6 +328,23 @@ def guarded(handler):  # noqa: ANN001, ANN201 (a route decorator)
     return route
 
 
+_SESSION_MS: weakref.WeakKeyDictionary[Replica, int] = weakref.WeakKeyDictionary()
+
+
+def published_pripid(replica: Replica, entity: Entity) -> str:
+    """The pripid as this session of the registry publishes it: the entity's id and a query time (ms)."""
+    started = _SESSION_MS.setdefault(replica, int(time.time() * 1000))
+    return f"{entity.pripid}-{started + replica.epoch * 604_800_000}"
+
+
+def entity_of(replica: Replica, path: str) -> tuple[str | None, Entity | None]:
+    """(resource, entity) named by a per-entity path; (None, None) for a path without a session suffix."""
+    match = ENTITY_PATH.fullmatch(path.removeprefix(f"/{HOST}"))
+    if match is None:
+        return None, None
+    return match.group(1), _entity(replica, int(match.group(2)))
+
+
 def _highlight(name: str, word: str) -> str:
     return name.replace(word, f"<font color=red>{word}</font>")
 
@@ -340,7 +358,7 @@ def search(page: int):  # noqa: ANN201 (a handler factory: the page is in the pa
         stride = SEARCH_PAGE_SIZE - 1
         pages = math.ceil((len(found) - 1) / stride) if len(found) > 1 else len(found)
         rows = found[(page - 1) * stride:(page - 1) * stride + SEARCH_PAGE_SIZE] if page <= pages else []
-        data = [{"entName": _highlight(e.name, word), "pripid": e.pripid, "nodeNum": e.node,
+        data = [{"entName": _highlight(e.name, word), "pripid": published_pripid(replica, e), "nodeNum": e.node,
                  "entType": e.ent_type} for e in rows]
         return Response.json({"data": {"result": {"data": data, "totalPage": pages, "recordsTotal": len(found),
                                                   "currentPage": page}}})
@@ -359,31 +377,29 @@ def _entity(replica: Replica, index: int) -> Entity | None:
     return known[index] if index < len(known) else None
 
 
-def base_info(index: int):  # noqa: ANN201
-    @guarded
-    def handler(replica: Replica, request: Request) -> Response:
-        e = _entity(replica, index)
-        if e is None:
-            return Response.json({"result": None})
-        result = {"entName": e.name, "uniscId": e.uscc or "", "entType_CN": "个体工商户" if e.ent_type == "16"
-                  else "有限责任公司", "name": e.person_name or "", "regOrg_CN": "市场监督管理局",
-                  "regState_CN": "存续（在营、开业、在册）", "pripId": e.pripid, "nodeNum": e.node,
-                  "entType": e.ent_type}
-        return _encoded({"result": result, "regCaption": "1000", "regCapCurCN": "万人民币"}, e)
-
-    return handler
+@guarded
+def entity_resource(replica: Replica, request: Request) -> Response:
+    resource, e = entity_of(replica, request.path)
+    if resource == "primaryinfoapp-entbaseInfo":
+        return base_info(replica, e)
+    return section(replica, request, resource, e)
 
 
-def section(name: str, index: int):  # noqa: ANN201
-    @guarded
-    def handler(replica: Replica, request: Request) -> Response:
-        e = _entity(replica, index)
-        rows = section_rows(replica.world, e, name, replica.epoch) if e is not None else []
-        start = int(request.param("start", "0") or 0)
-        return _encoded({"recordsTotal": len(rows), "totalPage": math.ceil(len(rows) / SECTION_PAGE_SIZE),
-                         "data": rows[start:start + SECTION_PAGE_SIZE]}, e)
+def base_info(replica: Replica, e: Entity | None) -> Response:
+    if e is None:
+        return Response.json({"result": None})
+    result = {"entName": e.name, "uniscId": e.uscc or "", "entType_CN": "个体工商户" if e.ent_type == "16"
+              else "有限责任公司", "name": e.person_name or "", "regOrg_CN": "市场监督管理局",
+              "regState_CN": "存续（在营、开业、在册）", "pripId": published_pripid(replica, e), "nodeNum": e.node,
+              "entType": e.ent_type}
+    return _encoded({"result": result, "regCaption": "1000", "regCapCurCN": "万人民币"}, e)
 
-    return handler
+
+def section(replica: Replica, request: Request, name: str, e: Entity | None) -> Response:
+    rows = section_rows(replica.world, e, name, replica.epoch) if e is not None else []
+    start = int(request.param("start", "0") or 0)
+    return _encoded({"recordsTotal": len(rows), "totalPage": math.ceil(len(rows) / SECTION_PAGE_SIZE),
+                     "data": rows[start:start + SECTION_PAGE_SIZE]}, e)
 
 
 def ground_truth(world: World, epoch: int = 0) -> dict[str, dict]:
@@ -397,9 +413,9 @@ def ground_truth(world: World, epoch: int = 0) -> dict[str, dict]:
                 quarantined[key] = bad[key]
             else:
                 records.add(key)
-        records |= {listing_key(e.pripid, r["abntime"], r["speCause_CN"])
+        records |= {listing_key(e.uscc or e.name, r["abntime"], r["speCause_CN"])
                     for r in section_rows(world, e, "entBusExcep", epoch)}
-        records |= {listing_key(e.pripid, r["abntime"], r["serILLRea_CN"])
+        records |= {listing_key(e.uscc or e.name, r["abntime"], r["serILLRea_CN"])
                     for r in section_rows(world, e, "illInfo", epoch)}
     return {SOURCE: {"records": records, "quarantined": quarantined}}
 
@@ -407,11 +423,7 @@ def ground_truth(world: World, epoch: int = 0) -> dict[str, dict]:
 def _routes() -> dict:
     routes: dict = {("POST", f"/gsxt/corp-query-app-search-{page}.html"): search(page)
                     for page in range(1, MAX_SEARCH_PAGES + 1)}
-    for index in range(MAX_ENTITIES):
-        pripid = f"{PRIPID_PREFIX}{index:06d}"
-        routes[("GET", f"/gsxt/corp-query-entprise-info-primaryinfoapp-entbaseInfo-{pripid}.html")] = base_info(index)
-        for name in SECTIONS:
-            routes[("GET", f"/gsxt/corp-query-entprise-info-{name}-{pripid}.html")] = section(name, index)
+    routes[("GET", ENTITY_PATH)] = entity_resource
     return routes
 
 

@@ -5,7 +5,9 @@ Contract: registries.md §2.2. Per search term: corp-query-app-search-{page}.htm
 that much is the platform's (spiders/platforms/gsxt.py) → three sub-resources paged 5 rows at a time via
 `start`: entBusExcep (经营异常名录 → abnormal_operation), illInfo (严重违法失信名单 → serious_illegal_list),
 punishmentdetail (行政处罚 → penalty).
-Listings carry no id: their natural key is pripid + raw 列入日期 + a hash of the raw reason.
+Listings carry no id: their natural key is the entity's 统一社会信用代码 (uniscId; its name as published when
+it has none) + raw 列入日期 + a hash of the raw reason. Never pripid: it carries a query-time suffix that
+changes between sessions (§7.2), so a key on it would make every record "removed" and "new" each week.
 加速乐 (§2.1): a 521 challenge page ends the source incomplete; this spider never runs challenge JS
 (live, it must run inside a browser session that holds the clearance).
 Search terms: `terms` spider argument (comma-separated; real use: a team's watchlist); the defaults
@@ -36,10 +38,11 @@ SECTIONS = {
 }
 
 
-def listing_key(pripid: str, abntime: object, reason: object) -> str:
-    """Natural key of a 名录/名单 row, from raw values: pripid | raw 列入日期 | sha1(raw reason)[:10]."""
+def listing_key(entity_key: str, abntime: object, reason: object) -> str:
+    """Natural key of a 名录/名单 row, from raw values: uniscId (else entName) | raw 列入日期 |
+    sha1(raw reason)[:10]."""
     digest = hashlib.sha1(str(reason or "").encode("utf-8")).hexdigest()[:10]
-    return f"{pripid}|{abntime}|{digest}"
+    return f"{entity_key}|{abntime}|{digest}"
 
 
 class GsxtRecordsSpider(GsxtAppSpider):
@@ -85,7 +88,8 @@ class GsxtRecordsSpider(GsxtAppSpider):
                 "published_on": row.get("publicDate"), "authority": row.get("penAuth_CN"),
             })
         reason = row["speCause_CN"] if record_type == "abnormal_operation" else row["serILLRea_CN"]
-        return self.record(record_type, listing_key(entity["pripid"], row["abntime"], reason), response, raw=raw,
+        entity_key = entity.get("uniscId") or entity["entName"]
+        return self.record(record_type, listing_key(entity_key, row["abntime"], reason), response, raw=raw,
                            fields=subject | {
                                "reason": reason, "listed_on": row["abntime"], "authority": row.get("decOrg_CN"),
                                "removal_reason": row.get("remExcpRes_CN"), "removed_on": row.get("remDate"),
