@@ -37,6 +37,7 @@ from transforms.alerts.config import (
     PLACEHOLDER,
     SECRET_NAME,
     AlertsConfig,
+    AlertsConfigError,
     Channel,
     load_config,
     sample_plugin,
@@ -53,6 +54,7 @@ from transforms.alerts.digest import (
 from transforms.alerts.events import SEVERITIES, Event, compute_events, sort_events
 from transforms.alerts.routing import Delivery, route, scope_text
 from warehouse.db import WarehouseError, connect, pause_point, transaction, warehouse_path
+from warehouse.maintenance import Finding
 
 CONFIG_ENV = "CREDITWATCH_ALERTS"
 DEFAULT_CONFIG = Path("alerts.yaml")
@@ -474,3 +476,30 @@ def secret_status(config: str | os.PathLike[str] | None) -> tuple[AlertsConfig, 
                 state = "Prefect Secret block, looked up when sending"
             found.append((channel.name, f"${{{inner}}}", state))
     return cfg, found
+
+
+def doctor_findings(warehouse: str | os.PathLike[str] | None, config: str | os.PathLike[str] | None = None
+                    ) -> list[Finding]:
+    """The doctor's view of alerts: the config reads, every channel secret from the environment is set, and
+    no alert is still waiting for a channel that failed (each finding says the command to run)."""
+    path = config_path(config)
+    if path is None:
+        return [Finding("ok", "alerts", f"alerts off: no {DEFAULT_CONFIG} and ${CONFIG_ENV} unset")]
+    try:
+        cfg, secrets = secret_status(path)
+    except (AlertsConfigError, OSError) as error:
+        return [Finding("error", "alerts", f"{path}: {error}", "creditwatch alerts check")]
+    findings = []
+    unset = sorted({f"{channel} {placeholder}" for channel, placeholder, state in secrets if state == "NOT SET"})
+    if unset:
+        findings.append(Finding("error", "alerts", f"channel secrets not set: {', '.join(unset)}; those channels "
+                                "cannot send", "creditwatch alerts check"))
+    try:
+        pending = list_outbox(warehouse, pending_only=True, limit=10_000) if warehouse_path(warehouse).exists() else []
+    except (WarehouseError, duckdb.Error) as error:
+        return [*findings, Finding("warn", "alerts", f"the alert outbox could not be read: {error}")]
+    if pending:
+        findings.append(Finding("warn", "alerts", f"{len(pending)} alerts not delivered yet (a channel failed; the "
+                                "next run retries them)", "creditwatch alerts list --pending"))
+    return findings or [Finding("ok", "alerts", f"{path}: {len(cfg.channels)} channels, secrets set, none pending")]
+

@@ -21,6 +21,7 @@ from typing import Any
 
 import duckdb
 
+from flows import alerts
 from pipelines.ingest import FORMAT, IngestError, ingest_file
 from pipelines.run_folder import Manifest, RunFolder, read_manifest, write_manifest
 from spiders import available
@@ -186,8 +187,9 @@ def load_and_build(
 
 
 def doctor(warehouse: str | os.PathLike[str] | None) -> list[Finding]:
-    """The doctor's checks, plus a trial rebuild with the data tests on a throwaway copy of the snapshot."""
-    return check_warehouse(warehouse, trial_build=_data_test_failures)
+    """The doctor's checks, plus a trial rebuild with the data tests on a throwaway copy of the snapshot, and
+    the alerts' config, secrets and undelivered alerts."""
+    return [*check_warehouse(warehouse, trial_build=_data_test_failures), *alerts.doctor_findings(warehouse)]
 
 
 def _data_test_failures(con: duckdb.DuckDBPyConnection) -> dict[str, int]:

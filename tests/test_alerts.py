@@ -385,3 +385,36 @@ def test_window_follows_the_data_clock(history) -> None:
     later = datetime.now(UTC).replace(tzinfo=None) + timedelta(days=365)
     assert {e.key for e in events_of(history["after_r2"], now=later)} == {e.key for e in
                                                                        events_of(history["after_r2"])}
+
+
+def test_the_doctor_checks_the_alerts_and_names_the_command(tmp_path: Path, monkeypatch) -> None:
+    """doctor: a config that does not read, a channel secret not set, alerts still waiting: each a finding
+    with the command to run; alerts off or all well is ok."""
+    from flows.alerts import doctor_findings
+    from warehouse.db import connect
+
+    monkeypatch.delenv("CREDITWATCH_ALERTS", raising=False)
+    monkeypatch.chdir(tmp_path)
+    warehouse = tmp_path / "w.duckdb"
+    connect(warehouse).close()
+    assert [(f.level, f.message[:10]) for f in doctor_findings(warehouse)] == [("ok", "alerts off")]
+    config = tmp_path / "alerts.yaml"
+    config.write_text("channels:\n  ops: json://127.0.0.1:9/${DOCTOR_TEST_KEY}\nwatchlists:\n  - all_licensed: true\n"
+                      "    channels: [ops]\n", "utf-8")
+    monkeypatch.delenv("DOCTOR_TEST_KEY", raising=False)
+    [unset] = doctor_findings(warehouse, config)
+    assert unset.level == "error" and "ops ${DOCTOR_TEST_KEY}" in unset.message
+    assert unset.fix == "creditwatch alerts check"
+    monkeypatch.setenv("DOCTOR_TEST_KEY", "k")
+    assert [f.level for f in doctor_findings(warehouse, config)] == ["ok"]
+    con = connect(warehouse)
+    con.execute("INSERT INTO ops.alert_outbox (event_key, channel, kind, severity, watchlists, payload, status, "
+                "created_at) VALUES ('e1', 'ops', 'record_new', 'warning', ['全部持证经营者'], '{}', 'pending', "
+                "now()::TIMESTAMP)")
+    con.close()
+    [waiting] = doctor_findings(warehouse, config)
+    assert waiting.level == "warn" and waiting.message.startswith("1 alerts not delivered")
+    assert waiting.fix == "creditwatch alerts list --pending"
+    config.write_text("channels:\n  ops: nosuchscheme://x\n", "utf-8")
+    [broken] = doctor_findings(warehouse, config)
+    assert broken.level == "error" and broken.fix == "creditwatch alerts check" and "alerts.yaml" in broken.message
