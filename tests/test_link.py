@@ -280,6 +280,25 @@ def test_link_csv_files_reads_gb18030_like_ingest(tmp_path: Path) -> None:
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
 
 
+def test_link_csv_files_streams_in_batches_with_the_same_answer(tmp_path: Path, monkeypatch) -> None:
+    """Issue 18: RECS.csv is read and linked in batches (a file of any size); the output is the one-batch
+    output, a duplicate id in a later batch is named with both lines, and a bad line leaves no output."""
+    import transforms.link.files as files
+
+    ops = write(tmp_path / "OPS.csv", OPS_CSV)
+    names = ["阿里云", "金山云（北京）网络技术有限公司", "上海金山云网络技术有限公司", "北京金山去网络技术有限公司"]
+    rows = "".join(f"{n},{name},\n" for n, name in enumerate(names * 3, 1))
+    recs = write(tmp_path / "RECS.csv", "record_id,name,uscc\n" + rows)
+    whole = link_csv_files(ops, recs, tmp_path / "whole.csv")
+    monkeypatch.setattr(files, "BATCH_ROWS", 5)
+    assert link_csv_files(ops, recs, tmp_path / "batched.csv") == whole
+    assert (tmp_path / "batched.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+    twice = write(tmp_path / "TWICE.csv", "record_id,name,uscc\n" + rows + "3,阿里云,\n")
+    with pytest.raises(LinkInputError, match=r"TWICE.csv: line 14: duplicate record_id '3' \(first at line 4\)"):
+        link_csv_files(ops, twice, tmp_path / "twice.csv")
+    assert not (tmp_path / "twice.csv").exists()
+
+
 # ------------------------------------------------------------------------------------------ properties
 
 _NAME_CHARS = st.sampled_from(list("北京上海金山云网络技术科技有限公司分（）() 　華為雲ＡBc-·"))
