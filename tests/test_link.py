@@ -291,9 +291,16 @@ def test_link_csv_files_streams_in_batches_with_the_same_answer(tmp_path: Path, 
     recs = write(tmp_path / "RECS.csv", "record_id,name,uscc\n" + rows)
     whole = link_csv_files(ops, recs, tmp_path / "whole.csv")
     monkeypatch.setattr(files, "BATCH_ROWS", 5)
+    assert [len(lines) for _, lines in files.iter_table(recs, ("record_id", "name", "uscc"), files.BATCH_ROWS)] \
+        == [5, 5, 2]
+    batches = []
+    real = files.link_validated
+    monkeypatch.setattr(files, "link_validated",
+                        lambda index, batch: batches.append(len(batch.ids)) or real(index, batch))
     assert link_csv_files(ops, recs, tmp_path / "batched.csv") == whole
+    assert batches == [5, 5, 2]  # linked batch by batch
     assert (tmp_path / "batched.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
-    twice = write(tmp_path / "TWICE.csv", "record_id,name,uscc\n" + rows + "3,阿里云,\n")
+    twice = write(tmp_path / "TWICE.csv", "record_id,name,uscc\n" + rows + "3,阿里云,\n")  # batch 3 repeats batch 1
     with pytest.raises(LinkInputError, match=r"TWICE.csv: line 14: duplicate record_id '3' \(first at line 4\)"):
         link_csv_files(ops, twice, tmp_path / "twice.csv")
     assert not (tmp_path / "twice.csv").exists()

@@ -96,7 +96,7 @@ def link_csv_files(operators_csv: Path, records_csv: Path, out_csv: Path) -> dic
         with tmp.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(LINK_FILE_COLUMNS)
-            for records, lines in iter_table(records_csv, RECORD_COLUMNS):
+            for records, lines in iter_table(records_csv, RECORD_COLUMNS, BATCH_ROWS):
                 batch = validated_records(records, where=str(records_csv), lines=lines)
                 for record_id, line in zip(batch.ids, lines, strict=True):
                     if record_id in first_line:
