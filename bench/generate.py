@@ -338,6 +338,13 @@ def _subject_fields(world: World, rows: np.ndarray, salt: str, share: float) -> 
     return s.name.take(index), s.uscc.take(index), s.uscc_raw.take(index)
 
 
+def licence_ids(seed: int, rows: np.ndarray) -> pa.Array:
+    """MIIT's licence uuid of licence row `rows` (the licences and their annual reports share it)."""
+    return join(hex_ids(seed, rows, "lic-a", 8), "-", hex_ids(seed, rows, "lic-b", 4), "-4",
+                hex_ids(seed, rows, "lic-c", 3), "-a", hex_ids(seed, rows, "lic-d", 3), "-",
+                hex_ids(seed, rows, "lic-e", 12))
+
+
 def licences(world: World, rows: np.ndarray, revision: np.ndarray, today: date) -> Batch:
     """电信业务经营许可证: licence `row` belongs to operator row % operators (so 0–2 licences each)."""
     seed, ops = world.seed, world.scale.operators
@@ -366,9 +373,7 @@ def licences(world: World, rows: np.ndarray, revision: np.ndarray, today: date) 
                     '", "issued_on": "', issued, '"}')
         types.append(item if slot == 0 else when(draw(seed, rows, f"lic-has{slot}") < 0.45, join(", ", item), ""))
     business_types = join("[", *types, "]")
-    lic_id = join(hex_ids(seed, rows, "lic-a", 8), "-", hex_ids(seed, rows, "lic-b", 4), "-4",
-                  hex_ids(seed, rows, "lic-c", 3), "-a", hex_ids(seed, rows, "lic-d", 3), "-",
-                  hex_ids(seed, rows, "lic-e", 12))
+    lic_id = licence_ids(seed, rows)
     legal_rep = join(pick(seed, rows, "lic-s", SURNAMES), pick(seed, rows, "lic-g", GIVEN))
     issuer = when(national, "工业和信息化部", join(own_region, "通信管理局"))
     return Batch(
@@ -559,9 +564,7 @@ def telecom_annual_reports(world: World, rows: np.ndarray, revision: np.ndarray,
     seed, ops = world.seed, world.scale.operators
     owner = pa.array(rows % ops)
     name = world.operator_names.take(owner)
-    lic_id = join(hex_ids(seed, rows, "tar-a", 8), "-", hex_ids(seed, rows, "tar-b", 4), "-4",
-                  hex_ids(seed, rows, "tar-c", 3), "-a", hex_ids(seed, rows, "tar-d", 3), "-",
-                  hex_ids(seed, rows, "tar-e", 12))
+    lic_id = licence_ids(seed, rows)  # row r reports on licence row r
     number = join("B1-", str(today.year - 3), pc.utf8_lpad(pc.cast(pa.array(rows % 10_000), pa.string()), 4, "0"))
     late = (draw(seed, rows, "tar-late") < 0.1) & (revision == 0)
     last = when(late, str(today.year - 2), str(today.year - 1))

@@ -39,9 +39,6 @@ class MiitLicencesSpider(DxxzspSearchSpider):
     fields = FIELDS
     default_terms = DEFAULT_TERMS
 
-    def licence_row(self, response: Response, row: dict[str, Any]) -> Iterator[Any]:
-        yield self.report_year_request(response, row, self.parse_report_year)
-
     def parse_report_year(self, response: Response) -> Iterator[Any]:
         filing = self.read_report_year(response)
         if filing is None:

@@ -133,7 +133,12 @@ class DxxzspSearchSpider(RegistrySpider):
     # -- what a source writes -----------------------------------------------------------------------
     def licence_row(self, response: Response, row: dict[str, Any]) -> Iterator[Any]:
         """Requests or records for one licence row (first sighting only; the row is in `response.meta['row']`
-        of every request made with the helpers below)."""
+        of every request made with the helpers below). Every source so far starts from the licence's latest
+        annual-report year (getreporty, §7.3), read by its `parse_report_year`."""
+        yield self.report_year_request(response, row, self.parse_report_year)
+
+    def parse_report_year(self, response: Response) -> Iterator[Any]:
+        """The source's reading of getreporty's answer (read_report_year gives the filing)."""
         raise NotImplementedError
 
     # -- requests ------------------------------------------------------------------------------------

@@ -15,7 +15,6 @@ escaped as the export escapes them.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import os
 import re
@@ -29,6 +28,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from pipelines.encoding import first_bad_line
 from transforms.export import escape_cell
 from transforms.removal.engine import (
     CASE_COLUMNS,
@@ -65,7 +65,6 @@ DUCKDB_MEMORY = "1GB"  # the whole command stays within 2 GB at any file size (b
 ENCODINGS = ("utf-8", "gb18030")  # GB18030 is a superset of GBK and GB2312
 MAX_YUAN_DIGITS = 16  # DECIMAL(18, 2): 16 digits before the point
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_CHUNK = 1 << 20
 
 CASES_SCHEMA = pa.schema(
     [
@@ -117,29 +116,11 @@ class CasesFileError(ValueError):
     """The cases file as a whole cannot be read (encoding, header); the message names the file and line."""
 
 
-def _first_bad_line(path: Path, encoding: str) -> int | None:
-    """The line where `encoding` first fails to decode the file, None when it decodes the whole file."""
-    decoder = codecs.getincrementaldecoder(encoding)()
-    line, offset_lines = 1, 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError as error:
-                return offset_lines + line + chunk[: error.start].count(b"\n")
-            offset_lines += chunk.count(b"\n")
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return offset_lines + 1
-    return None
-
-
 def detect_encoding(path: Path) -> str:
     """'utf-8-sig' or 'gb18030' (one streaming pass each at most); CasesFileError naming the lines otherwise."""
     failures = []
     for encoding in ENCODINGS:
-        line = _first_bad_line(path, encoding)
+        line = first_bad_line(path, encoding)
         if line is None:
             return "utf-8-sig" if encoding == "utf-8" else encoding
         failures.append(f"{encoding.upper()} (fails on line {line})")
