@@ -309,3 +309,22 @@ def test_staging_models_rename_and_cast(runs: dict, world: World, tmp_path: Path
     assert listed[0] is not None and listed[1] == sum(1 for a in world.abnormal_listings
                                                       if a.removed_on and a.removed_in_epoch is None)
     con.close()
+
+
+def test_two_sessions_with_different_pripid_suffixes_change_nothing(world: World, tmp_path: Path) -> None:
+    """§7.2: the same week crawled in two sessions (each replica start gives pripid a new query-time suffix)
+    loads as 0 new, 0 changed, 0 removed: nothing is keyed on pripid."""
+    suffixes = []
+    con = connect(tmp_path / "w.duckdb")
+    try:
+        for n in (1, 2):
+            run_dir = tmp_path / f"2026112{n}T000000Z-s{n}"
+            with Replica(world, Faults.none()) as replica:
+                gsxt.browser_session(replica)
+                suffixes.append(gsxt.published_pripid(replica, gsxt.entities(world)[0]).rsplit("-", 1)[1])
+                assert crawl_source(SOURCE, run_dir, replica_url=replica.base_url, solver="replica").complete
+            loaded = load_run(con, run_dir)
+        assert suffixes[0] != suffixes[1]
+        assert (loaded.new, loaded.changed, loaded.removed) == (0, 0, 0)
+    finally:
+        con.close()

@@ -23,7 +23,7 @@ from scrapy import Request
 from scrapy.http import Response
 
 from spiders.gsxt_annual_reports.fields import FIELDS
-from spiders.platforms.gsxt import SECTION_PAGE_SIZE, GsxtAppSpider
+from spiders.platforms.gsxt import SECTION_PAGE_SIZE, GsxtAppSpider, kept_entity
 from spiders.source import here
 
 SECTION = "anCheYearInfo"
@@ -81,7 +81,7 @@ class GsxtAnnualReportsSpider(GsxtAppSpider):
         years = sorted(filed)
         last = years[-1] if years else None
         return self.record("company_annual_report", f"{entity['uniscId']}|{entity['entName']}", response,
-                           raw={"entity": entity, "anCheYears": {y: filed[y] for y in years}},
+                           raw={"entity": kept_entity(entity), "anCheYears": {y: filed[y] for y in years}},
                            fields={"subject_name": entity["entName"], "subject_uscc": entity["uniscId"],
                                    "last_filed_year": last, "last_filed_on": filed[last] if last else None,
                                    "years_filed": ",".join(years)})

@@ -24,7 +24,7 @@ from scrapy import Request
 from scrapy.http import Response
 
 from spiders.gsxt_records.fields import FIELDS
-from spiders.platforms.gsxt import SECTION_PAGE_SIZE, GsxtAppSpider, strip_markup
+from spiders.platforms.gsxt import SECTION_PAGE_SIZE, GsxtAppSpider, kept_entity, strip_markup
 from spiders.source import here
 
 __all__ = ["GsxtRecordsSpider", "listing_key", "strip_markup"]
@@ -77,7 +77,7 @@ class GsxtRecordsSpider(GsxtAppSpider):
                 yield self.read(record_type, entity, row, response)
 
     def read(self, record_type: str, entity: dict[str, Any], row: dict[str, Any], response: Response) -> Any:
-        raw = {"entity": entity, "row": row}
+        raw = {"entity": kept_entity(entity), "row": row}
         subject = {"subject_name": entity["entName"], "subject_uscc": entity["uniscId"]}
         if record_type == "penalty":
             return self.record("penalty", row["penDecNo"], response, raw=raw, fields=subject | {

@@ -34,6 +34,12 @@ def strip_markup(name: str) -> str:
     return MARKUP.sub("", name)
 
 
+def kept_entity(entity: dict[str, Any]) -> dict[str, Any]:
+    """The entity as a record keeps it in its raw row: without pripid, whose query-time suffix changes every
+    session (§7.2) and would make every record "changed" each week."""
+    return {key: value for key, value in entity.items() if key != "pripid"}
+
+
 class GsxtAppSpider(RegistrySpider):
     """A gsxt source: search → entbaseInfo per entity → the source's own `entity_requests`."""
 
