@@ -36,6 +36,7 @@ API = "/private-api"
 PAGE_SIZE = 10  # the site's page size (§1.2); larger values are not known to be honoured
 CAPTCHA_LENGTH = 4
 MAX_CAPTCHA_TRIES = 3  # wrong answers in a row before the source gives up
+MAX_CAPTCHA_ASKS = 2 * MAX_CAPTCHA_TRIES  # captchas of one verification, wrong or lost
 # A check lasts ~5 minutes (§1.5), so a long crawl verifies its session again and again; only verifications
 # that let no page through in between mean the site will not take us.
 MAX_FRUITLESS_VERIFICATIONS = 3
@@ -257,10 +258,11 @@ class CreditchinaSpider(RegistrySpider):
     def resend(self, request: Request) -> Request:
         return request.replace(meta={**request.meta, "gen": self.generation}, dont_filter=True)
 
-    def ask_captcha(self, tries: int) -> Request:
+    def ask_captcha(self, tries: int, asked: int = 1) -> Request:
+        """`tries`: this captcha's number among those counted as wrong answers; `asked`: among all of them."""
         url = f"{self.url(API + '/verify/getVerify')}?_v={random.random()}"  # noqa: S311 (a cache-buster)
         return Request(url, headers=HEADERS, callback=self.parse_captcha, errback=self.on_error,
-                       dont_filter=True, meta={"tries": tries})
+                       dont_filter=True, meta={"tries": tries, "asked": asked})
 
     def parse_captcha(self, response: Response) -> Iterator[Request]:
         challenge = challenge_reason(response)
@@ -273,7 +275,8 @@ class CreditchinaSpider(RegistrySpider):
             yield FormRequest(f"{self.url(API + '/verify/checkVerify')}?_v={random.random()}",  # noqa: S311
                               formdata={"verifyInput": answer.strip().upper()}, headers=HEADERS,
                               callback=self.parse_check, errback=self.on_error, dont_filter=True,
-                              meta={"tries": response.meta["tries"]})
+                              meta={"tries": response.meta["tries"], "asked": response.meta.get("asked", 1),
+                                    "image_retried": retried(response)})
 
     def parse_check(self, response: Response) -> Iterator[Request]:
         payload = self.load_json(response)
@@ -282,17 +285,35 @@ class CreditchinaSpider(RegistrySpider):
         if not passed_check(response, payload):
             if not self.require(payload, ("code",), response.url):
                 return
-            tries = response.meta["tries"]
-            if tries >= MAX_CAPTCHA_TRIES:
-                self.mark_incomplete(f"captcha rejected {tries} times ({payload.get('msg')})")
+            if retried(response):
+                # The first attempt of this check was lost (timed out, cut short) after the site may have
+                # taken it: a code is good for one check, so the retry reads as wrong although the session
+                # may be verified. The parked requests tell; a refusal starts a new (counted) verification.
+                yield from self.verified()
                 return
-            yield self.ask_captcha(tries + 1)
+            # A captcha image that was fetched again may be replaced by the late answer of the lost first
+            # fetch, so a rejection then is not counted as a wrong answer (`asked` still bounds the exchange).
+            tries = response.meta["tries"] + (0 if response.meta.get("image_retried") else 1)
+            asked = response.meta.get("asked", 1)
+            if tries > MAX_CAPTCHA_TRIES or asked >= MAX_CAPTCHA_ASKS:
+                self.mark_incomplete(f"captcha rejected {asked} times ({payload.get('msg')})")
+                return
+            yield self.ask_captcha(tries, asked + 1)
             return
+        yield from self.verified()
+
+    def verified(self) -> Iterator[Request]:
+        """The session is (taken as) verified: resend what was parked, marked with the new generation."""
         self.verifying = False
         self.generation += 1
         parked, self.parked = self.parked, []
         for request in parked:
             yield self.resend(request)
+
+
+def retried(response: Response) -> bool:
+    """The answer came to a retry (Scrapy's RetryMiddleware counts them in `retry_times`)."""
+    return bool(response.meta.get("retry_times"))
 
 
 def passed_check(response: Response, payload: Any) -> bool:
