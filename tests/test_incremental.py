@@ -1,5 +1,5 @@
-"""The linker is incremental (issue 18): a build decides only the (name, USCC) pairs it has not decided
-against the same licensed operators, and gives the same core.record_links as a full rebuild
+"""The linker is incremental (issue 18): a build decides only the (name, USCC) pairs it has not decided, or
+whose decision may read a lookup key a changed operator holds, and gives the same core.record_links as a full rebuild
 (`creditwatch transform --full`) after any sequence of weeks."""
 
 from __future__ import annotations
@@ -35,8 +35,13 @@ def penalty(subject: str, number: str, with_code: bool) -> dict:
             "authority": "北京市通信管理局", "domain": "telecom"}
 
 
+# An operator renamed (its licence now carries another name): one a subject names with a slip, one near
+# another operator's trade name, one a branch's parent.
+RENAMES = {1: "上海星晨网络科技有限公司", 2: "深圳数启云计算有限公司", 3: "北京云启科技有限公司上海分公司"}
+
 week = st.tuples(
     st.integers(min_value=2, max_value=len(OPERATORS)),  # operators licensed this week
+    st.sets(st.sampled_from(sorted(RENAMES))),  # operators renamed this week
     st.lists(st.tuples(st.sampled_from(SUBJECTS), st.booleans()), min_size=1, max_size=8),  # penalties shown
 )
 
@@ -46,17 +51,20 @@ def links(con) -> list[tuple]:
                        "FROM core.record_links ORDER BY record_id").fetchall()
 
 
-@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(weeks=st.lists(week, min_size=2, max_size=3))
+def licences_of(licensed: int, renamed: set[int] | frozenset[int] = frozenset()) -> dict[str, dict]:
+    return {f"l{i}": licence_fields(i, RENAMES[i] if i in renamed else name) | {"uscc": uscc(i)}
+            for i, name in enumerate(OPERATORS[:licensed])}
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(weeks=st.lists(week, min_size=2, max_size=4))
 def test_incremental_links_equal_a_full_rebuild(tmp_path_factory, weeks: list) -> None:
     root: Path = tmp_path_factory.mktemp("incremental")
     con = connect(root / "w.duckdb")
     try:
-        for n, (licensed, shown) in enumerate(weeks, 1):
+        for n, (licensed, renamed, shown) in enumerate(weeks, 1):
             finished = f"2026-11-{n + 1:02d}T06:00:00+00:00"
-            licences = {f"l{i}": licence_fields(i, name) | {"uscc": uscc(i)}
-                        for i, name in enumerate(OPERATORS[:licensed])}
-            write_run(root / "runs", f"r{n}", "miit_licences", licences, finished_at=finished)
+            write_run(root / "runs", f"r{n}", "miit_licences", licences_of(licensed, renamed), finished_at=finished)
             write_run(root / "runs", f"r{n}", "creditchina_penalties",
                       {f"P{i}": penalty(subject, f"京罚〔2026〕{i}号", code)
                        for i, (subject, code) in enumerate(shown)},
@@ -97,6 +105,59 @@ def test_a_build_decides_only_pairs_it_has_not_decided(tmp_path: Path, monkeypat
         assert decided[-1] == 2 and decided[0] > 2
         build(con, targets=["core.record_links"], as_of=AS_OF, tests=False, full=True)
         assert decided[-1] == decided[0] + 2  # a full rebuild decides every pair again
+    finally:
+        con.close()
+
+
+def test_a_changed_operator_re_decides_only_the_pairs_that_read_its_keys(tmp_path: Path, monkeypatch) -> None:
+    import transforms.link
+
+    decided: list[set[str]] = []
+    real = transforms.link.link_records
+
+    def counting(operators, records, judgements=None):
+        decided.append(set(con.execute("SELECT name FROM link_subjects WHERE pair_key IN (SELECT unnest(?))",
+                                       [records["record_id"].tolist()]).fetchall()))
+        return real(operators, records, judgements)
+
+    monkeypatch.setattr(transforms.link, "link_records", counting)
+    con = connect(tmp_path / "w.duckdb")
+    try:
+        for n, renamed in enumerate([set(), {2}], 1):  # week 2: 深圳数智云计算 is renamed 深圳数启云计算
+            write_run(tmp_path / "runs", f"r{n}", "miit_licences", licences_of(len(OPERATORS), renamed),
+                      finished_at=f"2026-11-0{n}T06:00:00Z")
+            write_run(tmp_path / "runs", f"r{n}", "creditchina_penalties",
+                      {f"P{i}": penalty(s, f"京罚〔2026〕{i}号", False) for i, s in enumerate(SUBJECTS)},
+                      finished_at=f"2026-11-0{n}T06:00:00Z", record_type="penalty")
+            load_run(con, tmp_path / "runs" / f"r{n}")
+            build(con, targets=["core.record_links"], as_of=AS_OF, tests=False)
+            incremental = links(con)
+        # only the subject named like the old name (twice in SUBJECTS: one pair); not the 8 others
+        assert decided[-1] == {("深圳数智云计算有限公司",)}
+        assert ("北京云启科技有限公司",) in decided[0]
+        build(con, targets=["core.record_links"], as_of=AS_OF, tests=False, full=True)
+        assert links(con) == incremental
+    finally:
+        con.close()
+
+
+def test_a_cache_from_before_lookup_keys_were_kept_is_started_again(tmp_path: Path) -> None:
+    con = connect(tmp_path / "w.duckdb")
+    try:
+        write_run(tmp_path / "runs", "r1", "miit_licences", licences_of(len(OPERATORS)))
+        write_run(tmp_path / "runs", "r1", "creditchina_penalties",
+                  {f"P{i}": penalty(s, f"京罚〔2026〕{i}号", False) for i, s in enumerate(SUBJECTS)},
+                  record_type="penalty")
+        load_run(con, tmp_path / "runs" / "r1")
+        build(con, targets=["core.record_links"], as_of=AS_OF, tests=False)
+        expected = links(con)
+        con.execute("ALTER TABLE cache.record_pair_links DROP COLUMN lookup_keys")
+        con.execute("UPDATE cache.record_pair_links SET status = 'stale'")
+        con.execute("CREATE TABLE cache.record_pair_links_digest (digest VARCHAR)")
+        build(con, targets=["core.record_links"], as_of=AS_OF, tests=False)
+        assert links(con) == expected
+        assert not con.execute("SELECT count(*) FROM information_schema.tables "
+                               "WHERE table_name = 'record_pair_links_digest'").fetchone()[0]
     finally:
         con.close()
 

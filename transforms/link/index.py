@@ -18,7 +18,15 @@ import pandas as pd
 from pipelines.normalise import clean_text, name_key
 from pipelines.uscc import InvalidUSCC, validate_uscc
 from transforms.link.errors import LinkInputError
-from transforms.link.parse import ParsedName, has_brackets, parse_key, parse_simplified, simplified_text
+from transforms.link.parse import (
+    ParsedName,
+    has_brackets,
+    may_be_branch,
+    parse_key,
+    parse_simplified,
+    simplified_text,
+    split_simplified,
+)
 
 OPERATOR_COLUMNS = ("operator_id", "name", "uscc", "aliases")
 MAX_BUCKET = 60  # a blocking key shared by more names than this says nothing (nomenklatura: 60)
@@ -158,3 +166,41 @@ def build_index(operators: pd.DataFrame, where: str = "operators",
             if parsed.form:  # a former full name (曾用名) also takes part in the fuzzy step
                 index._add_entry(parsed, operator_id, is_alias=True)
     return index
+
+
+# -- what a decision reads (the incremental linker, transforms/models/core/record_links.py) -----------------
+# A decision for a record reads only some of the index's lookups: its USCC, its name key (and its parent's,
+# for a branch) among names and aliases, and the fuzzy step's blocking buckets. Each lookup key is written
+# with the name of its lookup so the two sides compare as plain strings. When operators change, a decision
+# can only change if it reads a key that a changed operator's old or new version holds.
+USCC_KEY, NAME_KEY, TRADE_KEY, TRADE_INDUSTRY_KEY, DELETION_KEY, KEY_DELETION_KEY = "u:", "n:", "t:", "ti:", "d:", "kd:"
+
+
+def index_keys(index: OperatorIndex) -> set[str]:
+    """Every lookup key the index holds (by_key and by_alias share NAME_KEY: a record looks up both)."""
+    found = {USCC_KEY + k for k in index.by_uscc}
+    for prefix, table in ((NAME_KEY, index.by_key), (NAME_KEY, index.by_alias), (TRADE_KEY, index.by_trade),
+                          (TRADE_INDUSTRY_KEY, index.by_trade_industry), (DELETION_KEY, index.by_deletion),
+                          (KEY_DELETION_KEY, index.by_key_deletion)):
+        found.update(prefix + k for k in table)
+    return found
+
+
+def _fuzzy_keys(parsed: ParsedName) -> list[str]:
+    """The blocking buckets `OperatorIndex.candidates` may read for `parsed` (all of them, caps aside)."""
+    return [TRADE_KEY + parsed.trade, f"{TRADE_INDUSTRY_KEY}{parsed.trade}|{parsed.industry}",
+            *(DELETION_KEY + k for k in trade_keys(parsed.trade, parsed.industry)),
+            *(KEY_DELETION_KEY + k for k in trade_keys(parsed.key, ""))]
+
+
+def query_keys(name: str, key: str, uscc: str | None) -> list[str]:
+    """Every lookup key a decision about a record named `name` (name_key `key`, valid compact `uscc`) may
+    read, whichever step decides it: a superset of what transforms.link.matcher.decide_names and the USCC
+    step read, so a decision whose keys no changed operator holds is the same against the new operators."""
+    keys = [NAME_KEY + key, *_fuzzy_keys(_parse(name, key))]
+    if uscc:
+        keys.append(USCC_KEY + uscc)
+    branch = split_simplified(simplified_text(name)) if may_be_branch(key) else None
+    if branch is not None:
+        keys += [NAME_KEY + branch.parent_key, *_fuzzy_keys(parse_simplified(branch.parent, branch.parent_key))]
+    return sorted(set(keys))

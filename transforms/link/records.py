@@ -18,7 +18,7 @@ import pandas as pd
 from pipelines.normalise import name_key
 from pipelines.uscc import InvalidUSCC, validate_uscc
 from transforms.link.errors import LinkInputError
-from transforms.link.index import OperatorIndex, build_index, row_label, text_or_none
+from transforms.link.index import OperatorIndex, build_index, query_keys, row_label, text_or_none
 from transforms.link.matcher import LINKED, NONE, REVIEW, Decision, decide_names
 
 RECORD_COLUMNS = ("record_id", "name", "uscc")
@@ -205,6 +205,19 @@ def _record_usccs(raw_usccs: list[object]) -> tuple[list[str | None], np.ndarray
         usccs.append(found[0])
         invalid[row] = found[1]
     return usccs, invalid
+
+
+def record_lookup_keys(batch: RecordBatch) -> list[list[str]]:
+    """Per record, every index lookup key its decision may read (transforms.link.index.query_keys)."""
+    usccs, _ = _record_usccs(batch.usccs)
+    by_name: dict[tuple[int, str | None], list[str]] = {}
+    out = []
+    for code, uscc in zip(batch.name_codes.tolist(), usccs, strict=True):
+        keys = by_name.get((code, uscc))
+        if keys is None:
+            keys = by_name[(code, uscc)] = query_keys(batch.names[code], batch.keys[code], uscc)
+        out.append(keys)
+    return out
 
 
 def link_validated(index: OperatorIndex, batch: RecordBatch, analyst: _Judgements | None = None) -> pd.DataFrame:
