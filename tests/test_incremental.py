@@ -81,16 +81,16 @@ def test_incremental_links_equal_a_full_rebuild(tmp_path_factory, weeks: list) -
 
 
 def test_a_build_decides_only_pairs_it_has_not_decided(tmp_path: Path, monkeypatch) -> None:
-    import transforms.link
+    import transforms.link.records
 
     decided: list[int] = []
-    real = transforms.link.link_records
+    real = transforms.link.records.link_validated
 
-    def counting(operators, records, judgements=None):
-        decided.append(len(records))
-        return real(operators, records, judgements)
+    def counting(index, batch, analyst=None):
+        decided.append(len(batch.ids))
+        return real(index, batch, analyst)
 
-    monkeypatch.setattr(transforms.link, "link_records", counting)  # what the model calls
+    monkeypatch.setattr(transforms.link.records, "link_validated", counting)  # what the model calls
     con = connect(tmp_path / "w.duckdb")
     try:
         licences = {f"l{i}": licence_fields(i, name) | {"uscc": uscc(i)} for i, name in enumerate(OPERATORS)}
@@ -110,17 +110,18 @@ def test_a_build_decides_only_pairs_it_has_not_decided(tmp_path: Path, monkeypat
 
 
 def test_a_changed_operator_re_decides_only_the_pairs_that_read_its_keys(tmp_path: Path, monkeypatch) -> None:
-    import transforms.link
+    import transforms.link.records
 
     decided: list[set[str]] = []
-    real = transforms.link.link_records
+    operators: list[list[str]] = []
+    real = transforms.link.records.link_validated
 
-    def counting(operators, records, judgements=None):
-        decided.append(set(con.execute("SELECT name FROM link_subjects WHERE pair_key IN (SELECT unnest(?))",
-                                       [records["record_id"].tolist()]).fetchall()))
-        return real(operators, records, judgements)
+    def counting(index, batch, analyst=None):
+        decided.append({batch.names[code] for code in batch.name_codes})
+        operators.append(sorted(index.uscc_of))
+        return real(index, batch, analyst)
 
-    monkeypatch.setattr(transforms.link, "link_records", counting)
+    monkeypatch.setattr(transforms.link.records, "link_validated", counting)
     con = connect(tmp_path / "w.duckdb")
     try:
         for n, renamed in enumerate([set(), {2}], 1):  # week 2: 深圳数智云计算 is renamed 深圳数启云计算
@@ -133,8 +134,10 @@ def test_a_changed_operator_re_decides_only_the_pairs_that_read_its_keys(tmp_pat
             build(con, targets=["core.record_links"], as_of=AS_OF, tests=False)
             incremental = links(con)
         # only the subject named like the old name (twice in SUBJECTS: one pair); not the 8 others
-        assert decided[-1] == {("深圳数智云计算有限公司",)}
-        assert ("北京云启科技有限公司",) in decided[0]
+        assert decided[-1] == {"深圳数智云计算有限公司"}
+        assert "北京云启科技有限公司" in decided[0] and len(operators[0]) == len(OPERATORS)
+        # decided against only the operator holding one of its keys: the renamed one (its USCC is unchanged)
+        assert operators[-1] == [uscc(2)]
         build(con, targets=["core.record_links"], as_of=AS_OF, tests=False, full=True)
         assert links(con) == incremental
     finally:

@@ -172,17 +172,27 @@ def build_index(operators: pd.DataFrame, where: str = "operators",
 # A decision for a record reads only some of the index's lookups: its USCC, its name key (and its parent's,
 # for a branch) among names and aliases, and the fuzzy step's blocking buckets. Each lookup key is written
 # with the name of its lookup so the two sides compare as plain strings. When operators change, a decision
-# can only change if it reads a key that a changed operator's old or new version holds.
+# can only change if it reads a key that a changed operator's old or new version holds; and a decision
+# against only the operators holding one of its keys is the decision against all of them (every bucket it
+# reads is the same, caps included).
 USCC_KEY, NAME_KEY, TRADE_KEY, TRADE_INDUSTRY_KEY, DELETION_KEY, KEY_DELETION_KEY = "u:", "n:", "t:", "ti:", "d:", "kd:"
 
 
-def index_keys(index: OperatorIndex) -> set[str]:
-    """Every lookup key the index holds (by_key and by_alias share NAME_KEY: a record looks up both)."""
-    found = {USCC_KEY + k for k in index.by_uscc}
-    for prefix, table in ((NAME_KEY, index.by_key), (NAME_KEY, index.by_alias), (TRADE_KEY, index.by_trade),
-                          (TRADE_INDUSTRY_KEY, index.by_trade_industry), (DELETION_KEY, index.by_deletion),
-                          (KEY_DELETION_KEY, index.by_key_deletion)):
-        found.update(prefix + k for k in table)
+def keys_by_operator(index: OperatorIndex) -> dict[str, set[str]]:
+    """Every lookup key the index holds, by the operator that holds it (by_key and by_alias share NAME_KEY:
+    a record looks up both)."""
+    found: dict[str, set[str]] = defaultdict(set)
+    for key, operator_id in index.by_uscc.items():
+        found[operator_id].add(USCC_KEY + key)
+    for table in (index.by_key, index.by_alias):
+        for key, operator_ids in table.items():
+            for operator_id in operator_ids:
+                found[operator_id].add(NAME_KEY + key)
+    for prefix, buckets in ((TRADE_KEY, index.by_trade), (TRADE_INDUSTRY_KEY, index.by_trade_industry),
+                            (DELETION_KEY, index.by_deletion), (KEY_DELETION_KEY, index.by_key_deletion)):
+        for key, entries in buckets.items():
+            for entry in entries:
+                found[index.entry_operator[entry]].add(prefix + key)
     return found
 
 

@@ -7,10 +7,12 @@ pair once and the result is joined back to the records in SQL: at registry scale
 to the distinct pairs (memory and time). Records with a judgement are linked on their own, with it.
 
 Incremental: each pair's decision is kept in `cache.record_pair_links` with the index lookup keys the
-decision may read (transforms.link.index.query_keys), and the operators it was decided against in
-`cache.record_pair_operators`. When operators are added, changed or dropped, only the pairs that read a key
-a changed operator's old or new version holds are decided again: no other lookup can answer differently. A
-build links only the pairs not decided before, and drops the pairs no record names any more (so a purged
+decision may read (transforms.link.index.query_keys), and the operators it was decided against, with the
+keys each holds, in `cache.record_pair_operators`. When operators are added, changed or dropped, only the
+pairs that read a key a changed operator's old or new version holds are decided again: no other lookup can
+answer differently. The pairs to decide are decided against only the operators holding one of their keys
+(the same decision as against all; building the whole index cost more than the decisions). A build links
+only the pairs not decided before, and drops the pairs no record names any more (so a purged
 name leaves the cache with its records). `creditwatch transform --full` empties the cache first; the result
 is the same either way."""
 
@@ -21,7 +23,7 @@ import pandas as pd
 import pyarrow as pa
 
 from transforms.build import CACHE_SCHEMA
-from transforms.link.index import build_index, index_keys
+from transforms.link.index import OperatorIndex, build_index, keys_by_operator
 
 COLUMNS = ["record_id", "operator_id", "status", "method", "score", "is_branch", "evidence"]
 EMPTY = pa.table({"record_id": pa.array([], pa.string()), "operator_id": pa.array([], pa.string()),
@@ -29,60 +31,76 @@ EMPTY = pa.table({"record_id": pa.array([], pa.string()), "operator_id": pa.arra
                   "score": pa.array([], pa.float64()), "is_branch": pa.array([], pa.bool_()),
                   "evidence": pa.array([], pa.string())})
 PAIRS = f"{CACHE_SCHEMA}.record_pair_links"  # pair_key → the decision and the lookup keys it may read
-OPERATORS = f"{CACHE_SCHEMA}.record_pair_operators"  # the operators those decisions were made against
+OPERATORS = f"{CACHE_SCHEMA}.record_pair_operators"  # the operators decided against, with the keys each holds
 STALE = [f"{CACHE_SCHEMA}.record_pair_links_digest"]  # an earlier cache layout, dropped on sight
 CACHE_DDL = [
     f"""CREATE TABLE IF NOT EXISTS {PAIRS} (
         pair_key VARCHAR PRIMARY KEY, operator_id VARCHAR, status VARCHAR, method VARCHAR, score DOUBLE,
         is_branch BOOLEAN, evidence VARCHAR, lookup_keys VARCHAR[])""",
     f"""CREATE TABLE IF NOT EXISTS {OPERATORS} (
-        operator_id VARCHAR, name VARCHAR, uscc VARCHAR, aliases VARCHAR[])""",
+        operator_id VARCHAR, name VARCHAR, uscc VARCHAR, aliases VARCHAR[], index_keys VARCHAR[])""",
 ]
+SAME_OPERATOR = ("n.operator_id = o.operator_id AND n.name IS NOT DISTINCT FROM o.name "
+                 "AND n.uscc IS NOT DISTINCT FROM o.uscc AND n.aliases IS NOT DISTINCT FROM o.aliases")
 
 
 def _operators_frame(rows: pd.DataFrame) -> pd.DataFrame:
     return rows.assign(aliases=[list(a) if a is not None else [] for a in rows["aliases"]])
 
 
-def changed_keys(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str]]:
-    """The operators that differ from those the cache was decided against (added, changed, dropped), and
-    every lookup key their old or new versions hold."""
-    old = con.sql(f"SELECT * FROM {OPERATORS} EXCEPT SELECT * FROM link_operators").df()
-    new = con.sql(f"SELECT * FROM link_operators EXCEPT SELECT * FROM {OPERATORS}").df()
-    if not len(old) and not len(new):
-        return [], []
-    keys: set[str] = set()
-    for versions in (old, new):
-        if len(versions):  # each side alone is a valid operators table (a subset of one)
-            keys |= index_keys(build_index(_operators_frame(versions)))
-    return sorted(set(old["operator_id"]) | set(new["operator_id"])), sorted(keys)
-
-
-def prepare_cache(con: duckdb.DuckDBPyConnection) -> None:
-    """The pair cache, valid for the current operators: the pairs a changed operator may decide differently
-    are dropped, as are the pairs no record names any more."""
+def _start_cache(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {CACHE_SCHEMA}")
     for table in STALE:
         con.execute(f"DROP TABLE IF EXISTS {table}")
-    has_keys = con.execute("SELECT count(*) FROM information_schema.columns WHERE table_schema = ? "
-                           "AND table_name = 'record_pair_links' AND column_name = 'lookup_keys'",
-                           [CACHE_SCHEMA]).fetchall()[0][0]
-    if not has_keys:  # a cache from before lookup keys were kept cannot say which pairs a change touches
+    current = con.execute("SELECT count(*) FROM information_schema.columns WHERE table_schema = ? AND "
+                          "column_name IN ('lookup_keys', 'index_keys')", [CACHE_SCHEMA]).fetchall()[0][0]
+    if current < 2:  # a cache from before the keys were kept cannot say which pairs a change touches
         con.execute(f"DROP TABLE IF EXISTS {PAIRS}")
         con.execute(f"DROP TABLE IF EXISTS {OPERATORS}")
     for ddl in CACHE_DDL:
         con.execute(ddl)
-    con.execute(f"DELETE FROM {PAIRS} WHERE pair_key NOT IN (SELECT pair_key FROM link_subjects)")
-    if con.execute(f"SELECT count(*) FROM {PAIRS}").fetchall()[0][0]:
-        operator_ids, keys = changed_keys(con)
-        if operator_ids:
-            con.execute("CREATE OR REPLACE TEMP TABLE link_changed_keys AS SELECT unnest(?::VARCHAR[]) AS k", [keys])
-            con.execute(f"""
-                DELETE FROM {PAIRS} WHERE operator_id IN (SELECT unnest(?::VARCHAR[]))
-                   OR pair_key IN (SELECT pair_key FROM (SELECT pair_key, unnest(lookup_keys) AS k FROM {PAIRS})
-                                   SEMI JOIN link_changed_keys USING (k))""", [operator_ids])
-    con.execute(f"DELETE FROM {OPERATORS}")
-    con.execute(f"INSERT INTO {OPERATORS} SELECT * FROM link_operators")
+
+
+def refresh_operators(con: duckdb.DuckDBPyConnection) -> OperatorIndex | None:
+    """Bring `cache.record_pair_operators` up to the current operators and drop the cached pairs a changed
+    operator (added, changed or gone; old and new versions) may decide differently. Returns the index of the
+    changed operators' new versions when that is every operator (a first build), for reuse."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE link_old AS SELECT o.* FROM {OPERATORS} o "
+                f"ANTI JOIN link_operators n ON {SAME_OPERATOR}")
+    new = con.sql(f"SELECT n.* FROM link_operators n ANTI JOIN {OPERATORS} o ON {SAME_OPERATOR} "
+                  "ORDER BY operator_id").df()
+    index = build_index(_operators_frame(new)) if len(new) else None
+    held = keys_by_operator(index) if index is not None else {}
+    new_keys = pa.table({"operator_id": pa.array(list(held), pa.string()),  # noqa: F841 (read by DuckDB)
+                         "index_keys": pa.array([sorted(k) for k in held.values()], pa.list_(pa.string()))})
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE link_changed_keys AS
+        SELECT DISTINCT k FROM (SELECT unnest(index_keys) AS k FROM link_old
+                                UNION ALL SELECT unnest(index_keys) AS k FROM new_keys)""")
+    changed = "SELECT operator_id FROM link_old UNION SELECT operator_id FROM new_keys"
+    con.execute(f"""
+        DELETE FROM {PAIRS} WHERE operator_id IN ({changed})
+           OR pair_key IN (SELECT pair_key FROM (SELECT pair_key, unnest(lookup_keys) AS k FROM {PAIRS})
+                           SEMI JOIN link_changed_keys USING (k))""")
+    con.execute(f"DELETE FROM {OPERATORS} WHERE operator_id IN (SELECT operator_id FROM link_old)")
+    con.execute(f"INSERT INTO {OPERATORS} SELECT n.*, k.index_keys FROM link_operators n "
+                "JOIN new_keys k USING (operator_id)")
+    everyone = con.execute("SELECT count(*) FROM link_operators").fetchall()[0][0]
+    return index if len(new) == everyone else None
+
+
+def operators_for(con: duckdb.DuckDBPyConnection, lookup_keys: list[list[str]],
+                  also: list[str] | None = None) -> pd.DataFrame:
+    """The operators holding any of `lookup_keys` (plus the ids in `also`), in operator_id order: a decision
+    against them is the decision against all operators (transforms.link.index)."""
+    wanted = pa.table({"k": pa.array(sorted({k for keys in lookup_keys for k in keys}), pa.string())})  # noqa: F841
+    rows = con.sql(f"""
+        SELECT operator_id, name, uscc, aliases FROM {OPERATORS}
+        WHERE operator_id IN (SELECT operator_id FROM (SELECT operator_id, unnest(index_keys) AS k FROM {OPERATORS})
+                              SEMI JOIN wanted USING (k))
+           OR operator_id IN (SELECT unnest(?::VARCHAR[]))
+        ORDER BY operator_id""", params=[also or []]).df()
+    return _operators_frame(rows)
 
 
 def model(con: duckdb.DuckDBPyConnection) -> pa.Table:
@@ -100,25 +118,27 @@ def model(con: duckdb.DuckDBPyConnection) -> pa.Table:
     if not con.execute("SELECT count(*) FROM link_subjects").fetchall()[0][0]:
         return EMPTY
     from transforms.link import link_records
-    from transforms.link.records import record_lookup_keys, validated_records
+    from transforms.link.records import link_validated, record_lookup_keys, validated_records
 
-    # Ordered, so the index (and the order candidates are met in) is the same whenever the operators are.
     con.execute("""
         CREATE OR REPLACE TEMP TABLE link_operators AS
         SELECT operator_id, name, uscc, list_filter(published_names, lambda n: n <> name) AS aliases
-        FROM core.licensed_operators ORDER BY operator_id""")
-    operators = con.sql("SELECT * FROM link_operators ORDER BY operator_id").df()
-    prepare_cache(con)
+        FROM core.licensed_operators""")
+    _start_cache(con)
+    con.execute(f"DELETE FROM {PAIRS} WHERE pair_key NOT IN (SELECT pair_key FROM link_subjects)")
+    every_operator = refresh_operators(con)
     pairs = con.sql(f"""
         SELECT pair_key AS record_id, any_value(name) AS name, any_value(uscc) AS uscc FROM link_subjects
         WHERE record_id NOT IN (SELECT record_id FROM link_judged)
           AND pair_key NOT IN (SELECT pair_key FROM {PAIRS})
         GROUP BY pair_key""").df()
     if len(pairs):
-        new_links = link_records(operators, pairs)[COLUMNS]  # noqa: F841 — read by DuckDB by its name
-        new_keys = pa.table({"pair_key": pa.array(pairs["record_id"].tolist(), pa.string()),  # noqa: F841
-                             "lookup_keys": pa.array(record_lookup_keys(validated_records(pairs)),
-                                                     pa.list_(pa.string()))})
+        batch = validated_records(pairs)
+        lookup_keys = record_lookup_keys(batch)
+        index = every_operator or build_index(operators_for(con, lookup_keys))
+        new_links = link_validated(index, batch)[COLUMNS]  # noqa: F841 — read by DuckDB by its name
+        new_keys = pa.table({"pair_key": pa.array(batch.ids, pa.string()),  # noqa: F841
+                             "lookup_keys": pa.array(lookup_keys, pa.list_(pa.string()))})
         con.execute(f"""
             INSERT INTO {PAIRS}
             SELECT l.record_id, l.operator_id, l.status, l.method, l.score::DOUBLE, l.is_branch::BOOLEAN,
@@ -127,8 +147,12 @@ def model(con: duckdb.DuckDBPyConnection) -> pa.Table:
     judged = con.sql("SELECT * FROM link_judged").df()
     judged_records = con.sql("SELECT record_id, name, uscc FROM link_subjects "
                              "WHERE record_id IN (SELECT record_id FROM link_judged)").df()
-    judged_links = (link_records(operators, judged_records, judged)[COLUMNS]  # noqa: F841
-                    if len(judged_records) else pd.DataFrame(EMPTY.to_pandas()))
+    if len(judged_records):
+        judged_keys = record_lookup_keys(validated_records(judged_records))
+        operators = operators_for(con, judged_keys, also=judged["operator_id"].tolist())
+        judged_links = link_records(operators, judged_records, judged)[COLUMNS]  # noqa: F841
+    else:
+        judged_links = pd.DataFrame(EMPTY.to_pandas())  # noqa: F841
     # DuckDB reads the frame above by its local name.
     return con.sql(f"""
         SELECT s.record_id, p.operator_id, p.status, p.method, p.score::DOUBLE AS score,
