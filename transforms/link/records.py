@@ -192,7 +192,7 @@ def link_records(operators: pd.DataFrame, records: pd.DataFrame,
     return link_validated(index, batch, _judgements(judgements, index))
 
 
-def _record_usccs(raw_usccs: list[object]) -> tuple[list[str | None], np.ndarray]:
+def record_usccs(raw_usccs: list[object]) -> tuple[list[str | None], np.ndarray]:
     """Per record: the compact valid USCC or None, and whether a non-empty code was invalid."""
     cache: dict[object, tuple[str | None, bool]] = {}
     usccs: list[str | None] = []
@@ -207,9 +207,9 @@ def _record_usccs(raw_usccs: list[object]) -> tuple[list[str | None], np.ndarray
     return usccs, invalid
 
 
-def record_lookup_keys(batch: RecordBatch) -> list[list[str]]:
-    """Per record, every index lookup key its decision may read (transforms.link.index.query_keys)."""
-    usccs, _ = _record_usccs(batch.usccs)
+def record_lookup_keys(batch: RecordBatch, usccs: list[str | None]) -> list[list[str]]:
+    """Per record, every index lookup key its decision may read (transforms.link.index.query_keys);
+    `usccs` as record_usccs gives them."""
     by_name: dict[tuple[int, str | None], list[str]] = {}
     out = []
     for code, uscc in zip(batch.name_codes.tolist(), usccs, strict=True):
@@ -220,11 +220,13 @@ def record_lookup_keys(batch: RecordBatch) -> list[list[str]]:
     return out
 
 
-def link_validated(index: OperatorIndex, batch: RecordBatch, analyst: _Judgements | None = None) -> pd.DataFrame:
-    """link_records on input already checked by build_index / validated_records."""
+def link_validated(index: OperatorIndex, batch: RecordBatch, analyst: _Judgements | None = None,
+                   usccs_checked: tuple[list[str | None], np.ndarray] | None = None) -> pd.DataFrame:
+    """link_records on input already checked by build_index / validated_records (and, when given, the
+    records' USCCs as record_usccs gives them)."""
     analyst = analyst or _Judgements()
     record_ids, codes = batch.ids, batch.name_codes
-    usccs, invalid = _record_usccs(batch.usccs)
+    usccs, invalid = usccs_checked or record_usccs(batch.usccs)
     empty: frozenset[str] = frozenset()
     banned = [frozenset(analyst.banned[r]) if r in analyst.banned else empty for r in record_ids] \
         if analyst.banned else [empty] * len(record_ids)

@@ -118,7 +118,7 @@ def model(con: duckdb.DuckDBPyConnection) -> pa.Table:
     if not con.execute("SELECT count(*) FROM link_subjects").fetchall()[0][0]:
         return EMPTY
     from transforms.link import link_records
-    from transforms.link.records import link_validated, record_lookup_keys, validated_records
+    from transforms.link.records import link_validated, record_lookup_keys, record_usccs, validated_records
 
     con.execute("""
         CREATE OR REPLACE TEMP TABLE link_operators AS
@@ -134,9 +134,10 @@ def model(con: duckdb.DuckDBPyConnection) -> pa.Table:
         GROUP BY pair_key""").df()
     if len(pairs):
         batch = validated_records(pairs)
-        lookup_keys = record_lookup_keys(batch)
+        usccs = record_usccs(batch.usccs)
+        lookup_keys = record_lookup_keys(batch, usccs[0])
         index = every_operator or build_index(operators_for(con, lookup_keys))
-        new_links = link_validated(index, batch)[COLUMNS]  # noqa: F841 — read by DuckDB by its name
+        new_links = link_validated(index, batch, usccs_checked=usccs)[COLUMNS]  # noqa: F841 (read by DuckDB)
         new_keys = pa.table({"pair_key": pa.array(batch.ids, pa.string()),  # noqa: F841
                              "lookup_keys": pa.array(lookup_keys, pa.list_(pa.string()))})
         con.execute(f"""
@@ -148,7 +149,8 @@ def model(con: duckdb.DuckDBPyConnection) -> pa.Table:
     judged_records = con.sql("SELECT record_id, name, uscc FROM link_subjects "
                              "WHERE record_id IN (SELECT record_id FROM link_judged)").df()
     if len(judged_records):
-        judged_keys = record_lookup_keys(validated_records(judged_records))
+        judged_batch = validated_records(judged_records)
+        judged_keys = record_lookup_keys(judged_batch, record_usccs(judged_batch.usccs)[0])
         operators = operators_for(con, judged_keys, also=judged["operator_id"].tolist())
         judged_links = link_records(operators, judged_records, judged)[COLUMNS]  # noqa: F841
     else:
