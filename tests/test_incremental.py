@@ -86,9 +86,9 @@ def test_a_build_decides_only_pairs_it_has_not_decided(tmp_path: Path, monkeypat
     decided: list[int] = []
     real = transforms.link.records.link_validated
 
-    def counting(index, batch, analyst=None):
+    def counting(index, batch, analyst=None, usccs_checked=None):
         decided.append(len(batch.ids))
-        return real(index, batch, analyst)
+        return real(index, batch, analyst, usccs_checked)
 
     monkeypatch.setattr(transforms.link.records, "link_validated", counting)  # what the model calls
     con = connect(tmp_path / "w.duckdb")
@@ -116,10 +116,10 @@ def test_a_changed_operator_re_decides_only_the_pairs_that_read_its_keys(tmp_pat
     operators: list[list[str]] = []
     real = transforms.link.records.link_validated
 
-    def counting(index, batch, analyst=None):
+    def counting(index, batch, analyst=None, usccs_checked=None):
         decided.append({batch.names[code] for code in batch.name_codes})
         operators.append(sorted(index.uscc_of))
-        return real(index, batch, analyst)
+        return real(index, batch, analyst, usccs_checked)
 
     monkeypatch.setattr(transforms.link.records, "link_validated", counting)
     con = connect(tmp_path / "w.duckdb")
