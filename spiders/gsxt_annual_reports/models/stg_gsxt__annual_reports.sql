@@ -3,15 +3,25 @@
 SELECT
     record_id,
     natural_key                                     AS entity_key,         -- uniscId | entName as published
-    fields_json ->> 'subject_name'                  AS subject_name,       -- 企业名称 (cleaned)
-    fields_json ->> 'subject_uscc'                  AS subject_uscc,       -- 统一社会信用代码, NULL unless valid
-    TRY_CAST(fields_json ->> 'last_filed_year' AS INTEGER)
+    field.subject_name                              AS subject_name,       -- 企业名称 (cleaned)
+    field.subject_uscc                              AS subject_uscc,       -- 统一社会信用代码, NULL unless valid
+    TRY_CAST(field.last_filed_year AS INTEGER)
                                                     AS last_filed_year,    -- latest 年报年度; NULL: none filed
-    (fields_json ->> 'last_filed_on')::DATE         AS last_filed_on,      -- its 报送日期
-    fields_json ->> 'years_filed'                   AS years_filed,        -- every 年报年度, ascending
+    (field.last_filed_on)::DATE                     AS last_filed_on,      -- its 报送日期
+    field.years_filed                               AS years_filed,        -- every 年报年度, ascending
     url,
     first_seen_at,
     last_seen_at,
     removed_at
-FROM raw.records
+FROM (
+    -- the JSON parsed once per record (`->>` would parse it again for every field)
+    SELECT *, json_transform(fields_json, '{
+        "subject_name": "VARCHAR",
+        "subject_uscc": "VARCHAR",
+        "last_filed_year": "VARCHAR",
+        "last_filed_on": "VARCHAR",
+        "years_filed": "VARCHAR"
+    }') AS field
+    FROM raw.records
+)
 WHERE source = 'gsxt_annual_reports' AND record_type = 'company_annual_report'
