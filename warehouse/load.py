@@ -125,23 +125,26 @@ def _load_source(
             FROM incoming WHERE is_new OR is_changed""",
             args,
         )
-        # Only a changed record rewrites its (large) content; an unchanged one just moves last_seen on.
+        # A changed record is deleted and inserted again (its first sighting kept): an UPDATE of the large
+        # JSON columns made the commit rewrite those columns in every row group holding a changed record.
         con.execute(
             """
-            UPDATE raw.records r SET
-                url = i.url, content_hash = i.content_hash, raw_json = i.raw_json, fields_json = i.fields_json,
-                version = i.old_version + 1,
-                last_seen_at = $2, last_run_id = $1, removed_at = NULL, removed_run_id = NULL
-            FROM incoming i WHERE r.record_id = i.record_id AND i.is_changed""",
+            CREATE OR REPLACE TEMP TABLE changed_rows AS
+            SELECT i.record_id, i.source, i.record_type, i.natural_key, i.url, i.content_hash,
+                   i.old_version + 1 AS version, i.raw_json, i.fields_json, r.first_seen_at, $2 AS last_seen_at,
+                   r.first_run_id, $1 AS last_run_id
+            FROM incoming i JOIN raw.records r USING (record_id) WHERE i.is_changed""",
             args,
         )
-        con.execute(
-            """
-            UPDATE raw.records r SET url = i.url, last_seen_at = $2, last_run_id = $1,
-                removed_at = NULL, removed_run_id = NULL
-            FROM incoming i WHERE r.record_id = i.record_id AND NOT i.is_new AND NOT i.is_changed""",
-            args,
-        )
+        con.execute("DELETE FROM raw.records WHERE record_id IN (SELECT record_id FROM changed_rows)")
+        con.execute("INSERT INTO raw.records SELECT *, NULL, NULL FROM changed_rows")
+        # An unchanged record writes only what moved (a column the UPDATE names is rewritten for every row it
+        # touches, and written again at the commit: setting url and removed_at on every seen record made the
+        # load's commit cost more than the load).
+        unchanged = "FROM incoming i WHERE r.record_id = i.record_id AND NOT i.is_new AND NOT i.is_changed"
+        con.execute(f"UPDATE raw.records r SET last_seen_at = $2, last_run_id = $1 {unchanged}", args)
+        con.execute(f"UPDATE raw.records r SET url = i.url {unchanged} AND r.url IS DISTINCT FROM i.url")
+        con.execute(f"UPDATE raw.records r SET removed_at = NULL, removed_run_id = NULL {unchanged} AND i.was_removed")
         new, changed = con.execute(
             "SELECT count(*) FILTER (is_new), count(*) FILTER (is_changed) FROM incoming"
         ).fetchone()
