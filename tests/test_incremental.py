@@ -13,11 +13,13 @@ from hypothesis import strategies as st
 from replica.world import uscc_check_char
 from tests.helpers import licence_fields, write_run
 from transforms.build import build
+from transforms.link.index import MAX_BUCKET as DEFAULT_CAP
 from warehouse.db import connect
 from warehouse.load import load_run
 
 AS_OF = date(2026, 11, 23)
-OPERATORS = ["北京云启科技有限公司", "上海星辰网络科技有限公司", "深圳数智云计算有限公司", "杭州青山数据科技有限公司"]
+OPERATORS = ["北京云启科技有限公司", "上海星辰网络科技有限公司", "深圳数智云计算有限公司", "杭州青山数据科技有限公司",
+             "广州星辰网络科技有限公司"]  # the last shares 上海星辰's trade-name buckets
 # Subjects a registry may name: operators exactly, a branch, a one-character slip, strangers.
 SUBJECTS = [*OPERATORS, "北京云启科技有限公司上海分公司", "上海星晨网络科技有限公司", "广州无关贸易有限公司",
             "深圳数智云计算有限公司", "成都某某餐饮店"]
@@ -56,9 +58,14 @@ def licences_of(licensed: int, renamed: set[int] | frozenset[int] = frozenset())
             for i, name in enumerate(OPERATORS[:licensed])}
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(weeks=st.lists(week, min_size=2, max_size=4))
-def test_incremental_links_equal_a_full_rebuild(tmp_path_factory, weeks: list) -> None:
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(weeks=st.lists(week, min_size=2, max_size=4), cap=st.sampled_from([None, 1, 2]))
+def test_incremental_links_equal_a_full_rebuild(tmp_path_factory, monkeypatch, weeks: list, cap: int | None) -> None:
+    import transforms.link.index
+
+    # A small bucket cap makes the few names here fill buckets over it, as common trade names do at scale:
+    # a change inside a bucket over the cap before and after is not a change.
+    monkeypatch.setattr(transforms.link.index, "MAX_BUCKET", cap or DEFAULT_CAP)
     root: Path = tmp_path_factory.mktemp("incremental")
     con = connect(root / "w.duckdb")
     try:
@@ -140,6 +147,32 @@ def test_a_changed_operator_re_decides_only_the_pairs_that_read_its_keys(tmp_pat
         assert operators[-1] == [uscc(2)]
         build(con, targets=["core.record_links"], as_of=AS_OF, tests=False, full=True)
         assert links(con) == incremental
+    finally:
+        con.close()
+
+
+def test_a_bucket_that_falls_under_the_cap_is_a_change(tmp_path: Path, monkeypatch) -> None:
+    # Cap 1: 上海星辰's and 广州星辰's shared trade-name buckets are skipped while both are licensed. When
+    # 广州星辰 goes, they answer again, so the slip 上海星晨 finds 上海星辰: its cached decision must go.
+    import transforms.link.index
+
+    monkeypatch.setattr(transforms.link.index, "MAX_BUCKET", 1)
+    con = connect(tmp_path / "w.duckdb")
+    slip = "上海星晨网络科技有限公司"
+    found = []
+    try:
+        for n, licensed in enumerate([5, 4], 1):
+            write_run(tmp_path / "runs", f"r{n}", "miit_licences", licences_of(licensed),
+                      finished_at=f"2026-11-0{n}T06:00:00Z")
+            write_run(tmp_path / "runs", f"r{n}", "creditchina_penalties",
+                      {"P0": penalty(slip, "京罚〔2026〕0号", False)},
+                      finished_at=f"2026-11-0{n}T06:00:00Z", record_type="penalty")
+            load_run(con, tmp_path / "runs" / f"r{n}")
+            build(con, targets=["core.record_links"], as_of=AS_OF, tests=False)
+            found.append(links(con))
+        assert found[0] != found[1]  # the scenario changes the answer (here: "blocking_capped" goes)
+        build(con, targets=["core.record_links"], as_of=AS_OF, tests=False, full=True)
+        assert links(con) == found[1]
     finally:
         con.close()
 

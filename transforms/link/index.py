@@ -178,22 +178,28 @@ def build_index(operators: pd.DataFrame, where: str = "operators",
 USCC_KEY, NAME_KEY, TRADE_KEY, TRADE_INDUSTRY_KEY, DELETION_KEY, KEY_DELETION_KEY = "u:", "n:", "t:", "ti:", "d:", "kd:"
 
 
-def keys_by_operator(index: OperatorIndex) -> dict[str, set[str]]:
-    """Every lookup key the index holds, by the operator that holds it (by_key and by_alias share NAME_KEY:
-    a record looks up both)."""
-    found: dict[str, set[str]] = defaultdict(set)
+# The lookups whose buckets are skipped when they hold more than MAX_BUCKET entries (candidates): a change
+# inside a bucket that is over the cap before and after changes no decision.
+CAPPED_KEYS = (TRADE_KEY, DELETION_KEY, KEY_DELETION_KEY)
+
+
+def keys_by_operator(index: OperatorIndex) -> dict[str, list[str]]:
+    """Every lookup key the index holds, by the operator that holds it, once per entry it has in that
+    bucket (so the bucket sizes the caps read can be counted); by_key and by_alias share NAME_KEY: a
+    record looks up both."""
+    found: dict[str, list[str]] = defaultdict(list)
     for key, operator_id in index.by_uscc.items():
-        found[operator_id].add(USCC_KEY + key)
+        found[operator_id].append(USCC_KEY + key)
     for table in (index.by_key, index.by_alias):
         for key, operator_ids in table.items():
             for operator_id in operator_ids:
-                found[operator_id].add(NAME_KEY + key)
+                found[operator_id].append(NAME_KEY + key)
     for prefix, buckets in ((TRADE_KEY, index.by_trade), (TRADE_INDUSTRY_KEY, index.by_trade_industry),
                             (DELETION_KEY, index.by_deletion), (KEY_DELETION_KEY, index.by_key_deletion)):
         for key, entries in buckets.items():
             for entry in entries:
-                found[index.entry_operator[entry]].add(prefix + key)
-    return found
+                found[index.entry_operator[entry]].append(prefix + key)
+    return {operator_id: sorted(keys) for operator_id, keys in found.items()}
 
 
 def _fuzzy_keys(parsed: ParsedName) -> list[str]:

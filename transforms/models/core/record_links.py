@@ -23,7 +23,7 @@ import pandas as pd
 import pyarrow as pa
 
 from transforms.build import CACHE_SCHEMA
-from transforms.link.index import OperatorIndex, build_index, keys_by_operator
+from transforms.link.index import CAPPED_KEYS, MAX_BUCKET, OperatorIndex, build_index, keys_by_operator
 
 COLUMNS = ["record_id", "operator_id", "status", "method", "score", "is_branch", "evidence"]
 EMPTY = pa.table({"record_id": pa.array([], pa.string()), "operator_id": pa.array([], pa.string()),
@@ -72,11 +72,20 @@ def refresh_operators(con: duckdb.DuckDBPyConnection) -> OperatorIndex | None:
     index = build_index(_operators_frame(new)) if len(new) else None
     held = keys_by_operator(index) if index is not None else {}
     new_keys = pa.table({"operator_id": pa.array(list(held), pa.string()),  # noqa: F841 (read by DuckDB)
-                         "index_keys": pa.array([sorted(k) for k in held.values()], pa.list_(pa.string()))})
-    con.execute("""
+                         "index_keys": pa.array(list(held.values()), pa.list_(pa.string()))})
+    # A key whose bucket the caps skip before and after the change (over MAX_BUCKET entries both times)
+    # answers nothing either way, so it touches no decision.
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE link_changed_keys AS
-        SELECT DISTINCT k FROM (SELECT unnest(index_keys) AS k FROM link_old
-                                UNION ALL SELECT unnest(index_keys) AS k FROM new_keys)""")
+        WITH gone AS (SELECT unnest(index_keys) AS k, -1 AS d FROM link_old),
+             came AS (SELECT unnest(index_keys) AS k, 1 AS d FROM new_keys),
+             delta AS (SELECT k, sum(d) AS d FROM (SELECT * FROM gone UNION ALL SELECT * FROM came) GROUP BY k),
+             before AS (SELECT k, count(*) AS n FROM (SELECT unnest(index_keys) AS k FROM {OPERATORS})
+                        WHERE k IN (SELECT k FROM delta) GROUP BY k)
+        SELECT k FROM delta LEFT JOIN before USING (k)
+        WHERE NOT (list_contains(?, split_part(k, ':', 1) || ':')
+                   AND coalesce(n, 0) > ? AND coalesce(n, 0) + d > ?)""",
+                [list(CAPPED_KEYS), MAX_BUCKET, MAX_BUCKET])
     changed = "SELECT operator_id FROM link_old UNION SELECT operator_id FROM new_keys"
     con.execute(f"""
         DELETE FROM {PAIRS} WHERE operator_id IN ({changed})
