@@ -207,17 +207,12 @@ def record_usccs(raw_usccs: list[object]) -> tuple[list[str | None], np.ndarray]
     return usccs, invalid
 
 
-def record_lookup_keys(batch: RecordBatch, usccs: list[str | None]) -> list[list[str]]:
-    """Per record, every index lookup key its decision may read (transforms.link.index.query_keys);
-    `usccs` as record_usccs gives them."""
-    by_name: dict[tuple[int, str | None], list[str]] = {}
-    out = []
-    for code, uscc in zip(batch.name_codes.tolist(), usccs, strict=True):
-        keys = by_name.get((code, uscc))
-        if keys is None:
-            keys = by_name[(code, uscc)] = query_keys(batch.names[code], batch.keys[code], uscc)
-        out.append(keys)
-    return out
+def record_lookup_keys(batch: RecordBatch, usccs: list[str | None], rows: range | None = None) -> list[list[str]]:
+    """Per record (of `rows`, default all), every index lookup key its decision may read
+    (transforms.link.index.query_keys); `usccs` as record_usccs gives them."""
+    codes = batch.name_codes
+    return [query_keys(batch.names[codes[row]], batch.keys[codes[row]], usccs[row])
+            for row in (rows if rows is not None else range(len(codes)))]
 
 
 def link_validated(index: OperatorIndex, batch: RecordBatch, analyst: _Judgements | None = None,

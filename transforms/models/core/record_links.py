@@ -19,11 +19,13 @@ is the same either way."""
 from __future__ import annotations
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from transforms.build import CACHE_SCHEMA
 from transforms.link.index import CAPPED_KEYS, MAX_BUCKET, OperatorIndex, build_index, keys_by_operator
+from transforms.link.records import RecordBatch
 
 COLUMNS = ["record_id", "operator_id", "status", "method", "score", "is_branch", "evidence"]
 EMPTY = pa.table({"record_id": pa.array([], pa.string()), "operator_id": pa.array([], pa.string()),
@@ -32,6 +34,7 @@ EMPTY = pa.table({"record_id": pa.array([], pa.string()), "operator_id": pa.arra
                   "evidence": pa.array([], pa.string())})
 PAIRS = f"{CACHE_SCHEMA}.record_pair_links"  # pair_key → the decision and the lookup keys it may read
 OPERATORS = f"{CACHE_SCHEMA}.record_pair_operators"  # the operators decided against, with the keys each holds
+KEY_BATCH = 50_000  # records whose lookup keys are computed at a time
 STALE = [f"{CACHE_SCHEMA}.record_pair_links_digest"]  # an earlier cache layout, dropped on sight
 CACHE_DDL = [
     f"""CREATE TABLE IF NOT EXISTS {PAIRS} (
@@ -98,18 +101,36 @@ def refresh_operators(con: duckdb.DuckDBPyConnection) -> OperatorIndex | None:
     return index if len(new) == everyone else None
 
 
-def operators_for(con: duckdb.DuckDBPyConnection, lookup_keys: list[list[str]],
-                  also: list[str] | None = None) -> pd.DataFrame:
-    """The operators holding any of `lookup_keys` (plus the ids in `also`), in operator_id order: a decision
-    against them is the decision against all operators (transforms.link.index)."""
-    wanted = pa.table({"k": pa.array(sorted({k for keys in lookup_keys for k in keys}), pa.string())})  # noqa: F841
+def operators_for(con: duckdb.DuckDBPyConnection, keys_table: str, also: list[str] | None = None) -> pd.DataFrame:
+    """The operators holding any of the lookup keys in `keys_table` (its `lookup_keys`), plus the ids in
+    `also`, in operator_id order: a decision against them is the decision against all operators
+    (transforms.link.index)."""
     rows = con.sql(f"""
+        WITH wanted AS (SELECT DISTINCT unnest(lookup_keys) AS k FROM {keys_table})
         SELECT operator_id, name, uscc, aliases FROM {OPERATORS}
         WHERE operator_id IN (SELECT operator_id FROM (SELECT operator_id, unnest(index_keys) AS k FROM {OPERATORS})
                               SEMI JOIN wanted USING (k))
            OR operator_id IN (SELECT unnest(?::VARCHAR[]))
         ORDER BY operator_id""", params=[also or []]).df()
     return _operators_frame(rows)
+
+
+def keep_lookup_keys(con: duckdb.DuckDBPyConnection, table: str,
+                     batch: RecordBatch) -> tuple[list[str | None], np.ndarray]:
+    """Each record's lookup keys into the temp `table` (record_id, lookup_keys), KEY_BATCH records at a time
+    (a first build has ~0.5M pairs per 1M records, some 25 keys each: kept whole in Python they cost ~1 GB).
+    Returns the records' checked USCCs (record_usccs), for the linker."""
+    from transforms.link.records import record_lookup_keys, record_usccs
+
+    checked = record_usccs(batch.usccs)
+    usccs = checked[0]
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} (record_id VARCHAR, lookup_keys VARCHAR[])")
+    for start in range(0, len(batch.ids), KEY_BATCH):
+        rows = range(start, min(start + KEY_BATCH, len(batch.ids)))
+        chunk = pa.table({"record_id": pa.array(batch.ids[rows.start:rows.stop], pa.string()),  # noqa: F841
+                          "lookup_keys": pa.array(record_lookup_keys(batch, usccs, rows), pa.list_(pa.string()))})
+        con.execute(f"INSERT INTO {table} SELECT * FROM chunk")
+    return checked
 
 
 def model(con: duckdb.DuckDBPyConnection) -> pa.Table:
@@ -127,7 +148,7 @@ def model(con: duckdb.DuckDBPyConnection) -> pa.Table:
     if not con.execute("SELECT count(*) FROM link_subjects").fetchall()[0][0]:
         return EMPTY
     from transforms.link import link_records
-    from transforms.link.records import link_validated, record_lookup_keys, record_usccs, validated_records
+    from transforms.link.records import link_validated, validated_records
 
     con.execute("""
         CREATE OR REPLACE TEMP TABLE link_operators AS
@@ -143,24 +164,20 @@ def model(con: duckdb.DuckDBPyConnection) -> pa.Table:
         GROUP BY pair_key""").df()
     if len(pairs):
         batch = validated_records(pairs)
-        usccs = record_usccs(batch.usccs)
-        lookup_keys = record_lookup_keys(batch, usccs[0])
-        index = every_operator or build_index(operators_for(con, lookup_keys))
+        usccs = keep_lookup_keys(con, "link_new_keys", batch)
+        index = every_operator or build_index(operators_for(con, "link_new_keys"))
         new_links = link_validated(index, batch, usccs_checked=usccs)[COLUMNS]  # noqa: F841 (read by DuckDB)
-        new_keys = pa.table({"pair_key": pa.array(batch.ids, pa.string()),  # noqa: F841
-                             "lookup_keys": pa.array(lookup_keys, pa.list_(pa.string()))})
         con.execute(f"""
             INSERT INTO {PAIRS}
             SELECT l.record_id, l.operator_id, l.status, l.method, l.score::DOUBLE, l.is_branch::BOOLEAN,
                    l.evidence, k.lookup_keys
-            FROM new_links l JOIN new_keys k ON k.pair_key = l.record_id""")
+            FROM new_links l JOIN link_new_keys k USING (record_id)""")
     judged = con.sql("SELECT * FROM link_judged").df()
     judged_records = con.sql("SELECT record_id, name, uscc FROM link_subjects "
                              "WHERE record_id IN (SELECT record_id FROM link_judged)").df()
     if len(judged_records):
-        judged_batch = validated_records(judged_records)
-        judged_keys = record_lookup_keys(judged_batch, record_usccs(judged_batch.usccs)[0])
-        operators = operators_for(con, judged_keys, also=judged["operator_id"].tolist())
+        keep_lookup_keys(con, "link_judged_keys", validated_records(judged_records))
+        operators = operators_for(con, "link_judged_keys", also=judged["operator_id"].tolist())
         judged_links = link_records(operators, judged_records, judged)[COLUMNS]  # noqa: F841
     else:
         judged_links = pd.DataFrame(EMPTY.to_pandas())  # noqa: F841
