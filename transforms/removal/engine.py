@@ -16,6 +16,7 @@ mechanically); only deadlines counted in working days use the official calendar.
 from __future__ import annotations
 
 import csv
+import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -102,6 +103,11 @@ RESULT_COLUMNS = (
     "reason",
     "error",
 )
+# With evaluate_cases(..., stable_until=True): the last as-of date on which the row's answer is certain to stay
+# the same for the same case (NULL: it never changes), so an incremental caller re-evaluates only what may change.
+STABLE_UNTIL_COLUMN = "stable_until"
+# The temp tables install_rules loads and removal_status.sql reads, beside the cases.
+RULE_TABLES = ("removal_rules", "removal_rule_exclusions", "removal_low_fine_thresholds", "removal_calendar")
 
 
 class RuleFileError(ValueError):
@@ -571,12 +577,8 @@ def install_rules(
     removal_calendar (China's official working days)."""
     rules = load_rules() if rules is None else rules
     thresholds = load_low_fine_thresholds() if thresholds is None else thresholds
-    for name, table in (
-        ("removal_rules", rules_table(rules)),
-        ("removal_rule_exclusions", exclusions_table(rules)),
-        ("removal_low_fine_thresholds", thresholds_table(thresholds)),
-        ("removal_calendar", calendar_table()),
-    ):
+    tables = (rules_table(rules), exclusions_table(rules), thresholds_table(thresholds), calendar_table())
+    for name, table in zip(RULE_TABLES, tables, strict=True):
         con.register("_removal_arrow", table)
         try:
             con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _removal_arrow")
@@ -604,7 +606,7 @@ def _cases_source(con: duckdb.DuckDBPyConnection, cases: str) -> str:
 
 
 def evaluate_cases(con: duckdb.DuckDBPyConnection, cases: str, as_of: date,
-                   install: bool = True) -> duckdb.DuckDBPyRelation:
+                   install: bool = True, stable_until: bool = False) -> duckdb.DuckDBPyRelation:
     """Removal status of every case in the table/view named `cases`, as of `as_of`.
 
     Returns one row per case (RESULT_COLUMNS): record_id; status (one of STATUSES, NULL when `error` is
@@ -617,19 +619,41 @@ def evaluate_cases(con: duckdb.DuckDBPyConnection, cases: str, as_of: date,
     not use or had to assume: "unknown: needs <field>", a missing calendar year, the new penalty that keeps
     a listing); error (why no answer at all could be given, else NULL).
     The relation is lazy over `cases`. `install=False` reuses the rule tables a previous call installed
-    on `con` (batches). Raises ValueError if `cases` is not a readable relation with CASE_COLUMNS,
-    RuleFileError if the rule files are malformed.
+    on `con` (batches). `stable_until=True` adds STABLE_UNTIL_COLUMN: a row's answer is the same for every
+    as-of date from `as_of` through that date (NULL: for every later date), as long as the case row and
+    rules_digest(con) are. No case's answer depends on another case (rows are joined only to themselves
+    and to the rule tables), so any subset of cases can be evaluated on its own.
+    Raises ValueError if `cases` is not a readable relation with CASE_COLUMNS, RuleFileError if the rule
+    files are malformed.
     """
     if not isinstance(as_of, date) or isinstance(as_of, datetime):
         raise TypeError(f"as_of must be a datetime.date, got {type(as_of).__name__}")
     source = _cases_source(con, cases)
     if install:
         install_rules(con)
-    return con.sql(status_sql(source, as_of))
+    return con.sql(status_sql(source, as_of, stable_until))
 
 
-def status_sql(source: str, as_of: date) -> str:
-    """removal_status.sql over the FROM-clause `source` at `as_of`."""
+def status_sql(source: str, as_of: date, stable_until: bool = False) -> str:
+    """removal_status.sql over the FROM-clause `source` at `as_of` (with STABLE_UNTIL_COLUMN if asked)."""
+    extra = f", least(m.stable_until, a.stable_until) AS {STABLE_UNTIL_COLUMN}" if stable_until else ""
+    return (_status_template().replace("__CASES__", source).replace("__AS_OF__", f"DATE '{as_of.isoformat()}'")
+            .replace("__STABLE_UNTIL__", extra))
+
+
+def _status_template() -> str:
+    """removal_status.sql with the calendar message filled in: what the SQL is, bar cases and as-of date."""
     missing = calendar_missing_message().replace("'", "''")
-    return (STATUS_SQL.read_text("utf-8").replace("__CASES__", source)
-            .replace("__AS_OF__", f"DATE '{as_of.isoformat()}'").replace("__CALENDAR_MISSING__", f"'{missing}'"))
+    return STATUS_SQL.read_text("utf-8").replace("__CALENDAR_MISSING__", f"'{missing}'")
+
+
+def rules_digest(con: duckdb.DuckDBPyConnection) -> str:
+    """md5 of everything removal_status.sql reads besides the cases and the as-of date: its own text and the
+    contents of RULE_TABLES as install_rules left them on `con` (rules, exclusions, thresholds, calendar)."""
+    parts = [hashlib.md5(_status_template().encode("utf-8")).hexdigest()]
+    for name in RULE_TABLES:
+        [(digest,)] = con.execute(f"""
+            SELECT md5(coalesce(string_agg(row_json, chr(30) ORDER BY row_json), ''))
+            FROM (SELECT CAST(to_json(t) AS VARCHAR) AS row_json FROM {name} AS t)""").fetchall()
+        parts.append(f"{name}:{digest}")
+    return hashlib.md5("\n".join(parts).encode("utf-8")).hexdigest()

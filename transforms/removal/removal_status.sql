@@ -2,7 +2,8 @@
 -- Inputs: __CASES__ (the caller's cases relation, CASE_COLUMNS + OPTIONAL_CASE_COLUMNS), __AS_OF__ (a DATE
 --         literal), __CALENDAR_MISSING__ (the message for a year the official calendar lacks, with {year}),
 --         and the temp tables loaded by engine.install_rules: removal_rules, removal_rule_exclusions,
---         removal_low_fine_thresholds, removal_calendar.
+--         removal_low_fine_thresholds, removal_calendar. __STABLE_UNTIL__: empty, or the extra output column
+--         `stable_until` (engine.STABLE_UNTIL_COLUMN) for callers that keep answers between as-of dates.
 --
 -- Counting (民法典 Arts 200–204): a period starts the day after its start date and ends at 24:00 of the
 -- corresponding day, month-end clamped (2024-02-29 + 12 months → 2025-02-28). So:
@@ -108,7 +109,10 @@ bad_cells AS (
                     THEN 'publish_date ' || publish_date || ' is before decision_date ' || decision_date END
             ],
             lambda m: m IS NOT NULL
-        ) AS problems
+        ) AS problems,
+        -- a problem above quotes the as-of date, so the answer changes with every as-of date
+        coalesce(decision_date > __AS_OF__ OR publish_date > __AS_OF__ OR listed_date > __AS_OF__, FALSE)
+            AS quotes_as_of
     FROM cases
 ),
 
@@ -242,25 +246,26 @@ top_candidates AS (
     QUALIFY rank() OVER (PARTITION BY _row, variant ORDER BY priority DESC) = 1
 ),
 
--- Why a case fell outside every rule's regime window, for the error message.
+-- Why a case fell outside every rule's regime window, for the error message (sorted: the same case gives the
+-- same message however the rows are scheduled).
 regime_misses AS (
-    SELECT
-        _row,
-        variant,
-        string_agg(
-            DISTINCT CASE WHEN p_from IS FALSE THEN from_col || ' ' || CAST(from_on AS VARCHAR)
+    SELECT _row, variant, string_agg(DISTINCT miss, '; ' ORDER BY miss) AS misses
+    FROM (
+        SELECT
+            _row,
+            variant,
+            CASE WHEN p_from IS FALSE THEN from_col || ' ' || CAST(from_on AS VARCHAR)
                 ELSE to_col || ' ' || CAST(to_on AS VARCHAR) END
             || ' is outside ' || rule_id || ' ('
             || CASE
                 WHEN effective_from IS NULL THEN 'before ' || CAST(effective_to AS VARCHAR)
                 WHEN effective_to IS NULL THEN 'from ' || CAST(effective_from AS VARCHAR)
                 ELSE 'from ' || CAST(effective_from AS VARCHAR) || ' before ' || CAST(effective_to AS VARCHAR)
-            END || ')',
-            '; '
-        ) AS misses
-    FROM pairs_judged
-    WHERE (p_from AND p_to) IS FALSE
-        AND (p_severity AND p_domain AND p_kinds_all AND p_kinds_any AND p_fine AND p_term) IS NOT FALSE
+            END || ')' AS miss
+        FROM pairs_judged
+        WHERE (p_from AND p_to) IS FALSE
+            AND (p_severity AND p_domain AND p_kinds_all AND p_kinds_any AND p_fine AND p_term) IS NOT FALSE
+    )
     GROUP BY _row, variant
 ),
 
@@ -299,6 +304,7 @@ chosen AS (
         ch.regime_fields,
         ch.rule_id AS chosen_rule_id,
         b.problems,
+        b.quotes_as_of,
         CASE
             WHEN len(b.problems) > 0 THEN array_to_string(b.problems, '; ')
             WHEN ch.n_undecided > 0 THEN NULL
@@ -337,6 +343,7 @@ applied AS (
         c.fine_tested,
         c.choice_error,
         c.choice_unknown,
+        c.quotes_as_of,
         list_filter(c.assumed_fields, lambda f: list_contains(c.regime_fields, f)) AS assumptions,
         c.domain AS assumed_domain,
         c.severity AS assumed_severity,
@@ -556,7 +563,19 @@ results AS (
                     ELSE coalesce(f.assumed_severity, '') END), ', ')
                 || ' (not published by the registry; our default reading)' END,
             dl.deadline_note
-        ], lambda m: m IS NOT NULL) AS notes
+        ], lambda m: m IS NOT NULL) AS notes,
+        -- The last as-of date on which this answer is certain to stay as it is (NULL: it never changes). Every
+        -- comparison with the as-of date above flips at most once as the date moves on; each term is the day
+        -- before one that has not flipped yet would (or the as-of date itself when a message quotes it).
+        CASE WHEN f.quotes_as_of THEN __AS_OF__ ELSE least(
+            CASE WHEN f.obligations_done_date > __AS_OF__ THEN f.obligations_done_date - 1 END,  -- obligations_ok
+            CASE WHEN f.corrected_date > __AS_OF__ THEN f.corrected_date - 1 END,  -- corrected_ok
+            CASE WHEN f.new_penalty_date > __AS_OF__ THEN f.new_penalty_date - 1 END,  -- kept_listed
+            CASE WHEN f.display_until_on >= __AS_OF__ THEN f.display_until_on END,  -- expired
+            CASE WHEN f.early_on > __AS_OF__ THEN f.early_on - 1 END,  -- eligible (else waiting)
+            CASE WHEN f.unconfirmed_from > __AS_OF__ THEN f.unconfirmed_from - 1 END,  -- basis, confidence
+            CASE WHEN f.period_end >= __AS_OF__ THEN f.period_end END  -- reason: "so far" / "within the year"
+        ) END AS stable_until
     FROM finished AS f
     LEFT JOIN deadlines AS dl USING (_row, variant)
 ),
@@ -589,6 +608,7 @@ SELECT
             lambda n: m.alternative_label || ' alternative: ' || n) END
     ), '; '), '') END AS reason,
     m.error
+    __STABLE_UNTIL__
 FROM main AS m
 LEFT JOIN alt AS a USING (_row)
 ORDER BY m._row

@@ -3,17 +3,122 @@ expired / eligible / waiting / conditions_unmet / barred / unknown), the first d
 may be applied for, the first day it is no longer shown (停止公示) and the last day it is (公示截止期), the
 abnormal-listing escalation date, the day the body must have removed it (working days), the rule and its
 legal basis, whether the rule is confirmed, the rule's alternative reading (36号令 beside 58号令) and the
-reason an answer is incomplete. Applies transforms/removal (rules as data) to core.removal_cases."""
+reason an answer is incomplete. Applies transforms/removal (rules as data) to core.removal_cases.
+
+Incremental (issue 18): each answer is kept in `cache.removal_status_results` with an md5 of its case row
+(every column of core.removal_cases as the engine reads it, as text, NULL-safe, in column order) and
+`stable_until`, the last as-of date on which the engine is certain the answer stays as it is (NULL: it
+never changes; removal_status.sql bounds it by every comparison with the as-of date). A build evaluates only
+the cases that are new, changed, or past their `stable_until`, keeps the other answers and drops those of
+cases no longer current. `cache.removal_status_state` holds the as-of date of the last build and a digest of
+all else the engine reads (its SQL, the rules, the 较低数额罚款 thresholds, the working-day calendar, the
+cases' columns): a changed digest or an earlier as-of date empties the cache, as does
+`creditwatch transform --full`. The table comes out the same either way: no answer depends on another case
+(what one record takes from others, a bad-list entry's new penalty, is a column of its case row, so in its
+digest).
+"""
 
 from __future__ import annotations
+
+import hashlib
+from datetime import date
 
 import duckdb
 import pyarrow as pa
 
+from transforms.build import CACHE_SCHEMA
+from transforms.removal.engine import (
+    RESULT_COLUMNS,
+    STABLE_UNTIL_COLUMN,
+    evaluate_cases,
+    install_rules,
+    rules_digest,
+)
+
+CASES = "core.removal_cases"
+RESULTS = f"{CACHE_SCHEMA}.removal_status_results"  # record_id → the answer, case_digest, stable_until
+STATE = f"{CACHE_SCHEMA}.removal_status_state"  # the as-of date and engine digest those answers hold for
+DIGESTS = "removal_case_digests"  # temp: record_id → md5 of its case row (NULL: the id is not unique)
+FRESH = "removal_fresh_cases"  # temp: the cases this build evaluates
+FRESH_RESULTS = "removal_fresh_results"  # temp: their answers
+NO_CASES = "removal_no_cases"  # temp: the cases' shape without rows (the cache's columns come from the engine)
+OUTPUT = ", ".join(RESULT_COLUMNS)
+
+
+def case_columns(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """(name, type) of every column of the cases, in order."""
+    relation = con.sql(f"SELECT * FROM {CASES} LIMIT 0")
+    return [(name, str(kind)) for name, kind in zip(relation.columns, relation.types, strict=True)]
+
+
+def case_digest_sql(columns: list[tuple[str, str]]) -> str:
+    """md5 of a case row as the engine reads it (each cell cast to text); a JSON list tells NULL from text."""
+    cells = ", ".join(f'CAST("{name}" AS VARCHAR)' for name, _ in columns)
+    return f"md5_number(to_json([{cells}]))"
+
+
+def inputs_digest(con: duckdb.DuckDBPyConnection, columns: list[tuple[str, str]]) -> str:
+    """A digest of everything the answers rest on besides the case rows and the as-of date."""
+    signature = "|".join(f"{name} {kind}" for name, kind in columns)
+    return hashlib.md5(f"{rules_digest(con)}\n{signature}".encode()).hexdigest()
+
+
+def prepare_cache(con: duckdb.DuckDBPyConnection, digest: str, as_of: date) -> None:
+    """The state set to (`as_of`, `digest`); the answers dropped unless they were made under the same digest
+    at an as-of date no later than `as_of` (stable_until only looks forward)."""
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {CACHE_SCHEMA}")
+    con.execute(f"CREATE TABLE IF NOT EXISTS {STATE} (as_of DATE, digest VARCHAR)")
+    [(valid,)] = con.execute(f"SELECT count(*) FROM {STATE} WHERE digest = ? AND as_of <= ?",
+                             [digest, as_of]).fetchall()
+    if not valid:
+        con.execute(f"DROP TABLE IF EXISTS {RESULTS}")
+    con.execute(f"DELETE FROM {STATE}")
+    con.execute(f"INSERT INTO {STATE} VALUES (?, ?)", [as_of, digest])
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {NO_CASES} AS SELECT * FROM {CASES} LIMIT 0")
+    shape = evaluate_cases(con, NO_CASES, as_of, install=False, stable_until=True)
+    typed = ", ".join(f'"{name}" {kind}' for name, kind in zip(shape.columns, shape.types, strict=True))
+    # Declared, not CREATE TABLE AS an empty query: DuckDB 2.0 then loses a large insert made in the same
+    # transaction (count(*) sees the rows, a scan none).
+    con.execute(f"CREATE TABLE IF NOT EXISTS {RESULTS} ({typed}, case_digest UHUGEINT)")
+
+
+def drop_stale(con: duckdb.DuckDBPyConnection, columns: list[tuple[str, str]], as_of: date) -> None:
+    """Digest the cases, then drop the kept answers whose case changed or went, or that may differ at `as_of`."""
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {DIGESTS} AS
+        SELECT record_id, CASE WHEN count(*) = 1 THEN any_value({case_digest_sql(columns)}) END AS case_digest
+        FROM {CASES} WHERE record_id IS NOT NULL GROUP BY record_id""")
+    con.execute(f"""
+        DELETE FROM {RESULTS} AS r
+        WHERE r.{STABLE_UNTIL_COLUMN} < ?
+           OR NOT EXISTS (SELECT 1 FROM {DIGESTS} AS d
+                          WHERE d.record_id = r.record_id AND d.case_digest = r.case_digest)""", [as_of])
+
+
+def evaluate_fresh(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
+    """Answer the cases with no kept answer and keep the answers of those with a unique record_id."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {FRESH} AS SELECT * FROM {CASES} AS c "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {RESULTS} AS r WHERE r.record_id = c.record_id)")
+    fresh = evaluate_cases(con, FRESH, as_of, install=False, stable_until=True)  # noqa: F841 (read by name)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {FRESH_RESULTS} AS SELECT * FROM fresh")
+    con.execute(f"""
+        INSERT INTO {RESULTS} BY NAME
+        SELECT f.*, d.case_digest FROM {FRESH_RESULTS} AS f JOIN {DIGESTS} AS d USING (record_id)
+        WHERE d.case_digest IS NOT NULL""")
+
 
 def model(con: duckdb.DuckDBPyConnection) -> pa.Table:
-    from transforms.removal import evaluate_cases
-
+    """Every current record's answer at the build's as-of date: kept where still certain, else evaluated."""
     as_of = con.execute("SELECT getvariable('as_of')").fetchall()[0][0]
-    # Arrow keeps DATE columns as dates (a DataFrame would turn them into timestamps).
-    return evaluate_cases(con, "core.removal_cases", as_of).to_arrow_table()
+    install_rules(con)
+    columns = case_columns(con)
+    prepare_cache(con, inputs_digest(con, columns), as_of)
+    drop_stale(con, columns, as_of)
+    evaluate_fresh(con, as_of)
+    # Arrow keeps DATE columns as dates (a DataFrame would turn them into timestamps). A case without a
+    # unique record_id is never kept, so its fresh answer is added here.
+    return con.sql(f"""
+        SELECT {OUTPUT} FROM {RESULTS}
+        UNION ALL
+        SELECT {', '.join(f'f.{c}' for c in RESULT_COLUMNS)} FROM {FRESH_RESULTS} AS f
+        LEFT JOIN {DIGESTS} AS d USING (record_id) WHERE d.case_digest IS NULL""").to_arrow_table()
