@@ -47,10 +47,6 @@ SAME_OPERATOR = ("n.operator_id = o.operator_id AND n.name IS NOT DISTINCT FROM 
                  "AND n.uscc IS NOT DISTINCT FROM o.uscc AND n.aliases IS NOT DISTINCT FROM o.aliases")
 
 
-def _operators_frame(rows: pd.DataFrame) -> pd.DataFrame:
-    return rows.assign(aliases=[list(a) if a is not None else [] for a in rows["aliases"]])
-
-
 def _start_cache(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {CACHE_SCHEMA}")
     for table in STALE:
@@ -72,7 +68,7 @@ def refresh_operators(con: duckdb.DuckDBPyConnection) -> OperatorIndex | None:
                 f"ANTI JOIN link_operators n ON {SAME_OPERATOR}")
     new = con.sql(f"SELECT n.* FROM link_operators n ANTI JOIN {OPERATORS} o ON {SAME_OPERATOR} "
                   "ORDER BY operator_id").df()
-    index = build_index(_operators_frame(new)) if len(new) else None
+    index = build_index(new) if len(new) else None
     held = keys_by_operator(index) if index is not None else {}
     new_keys = pa.table({"operator_id": pa.array(list(held), pa.string()),  # noqa: F841 (read by DuckDB)
                          "index_keys": pa.array(list(held.values()), pa.list_(pa.string()))})
@@ -105,14 +101,13 @@ def operators_for(con: duckdb.DuckDBPyConnection, keys_table: str, also: list[st
     """The operators holding any of the lookup keys in `keys_table` (its `lookup_keys`), plus the ids in
     `also`, in operator_id order: a decision against them is the decision against all operators
     (transforms.link.index)."""
-    rows = con.sql(f"""
+    return con.sql(f"""
         WITH wanted AS (SELECT DISTINCT unnest(lookup_keys) AS k FROM {keys_table})
         SELECT operator_id, name, uscc, aliases FROM {OPERATORS}
         WHERE operator_id IN (SELECT operator_id FROM (SELECT operator_id, unnest(index_keys) AS k FROM {OPERATORS})
                               SEMI JOIN wanted USING (k))
            OR operator_id IN (SELECT unnest(?::VARCHAR[]))
         ORDER BY operator_id""", params=[also or []]).df()
-    return _operators_frame(rows)
 
 
 def keep_lookup_keys(con: duckdb.DuckDBPyConnection, table: str,
