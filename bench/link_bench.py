@@ -74,6 +74,15 @@ def make_operators(n: int, rng: random.Random) -> pd.DataFrame:
 def make_records(operators: pd.DataFrame, n: int, rng: random.Random, others: int | None = None) -> pd.DataFrame:
     """n records: ~22% about operators (exact, variants, branches, aliases, slips, USCC only), the rest
     other companies drawn from a pool of `others` names (default n/2.5, so names repeat)."""
+    return make_records_with_truth(operators, n, rng, others)[0]
+
+
+def make_records_with_truth(operators: pd.DataFrame, n: int, rng: random.Random,
+                            others: int | None = None) -> tuple[pd.DataFrame, list[str | None]]:
+    """make_records' records (the same draws: one seed gives one data set) and, for each, the operator_id
+    it was generated from (None for the other companies), so a benchmark can measure precision."""
+    operator_ids = operators["operator_id"].tolist()
+    truth: list[str | None] = []
     s2t = opencc.OpenCC("s2t")
     names, aliases, usccs = operators["name"].tolist(), operators["aliases"].tolist(), operators["uscc"].tolist()
     pool_size = others or max(1, int(n / 2.5))
@@ -105,7 +114,8 @@ def make_records(operators: pd.DataFrame, n: int, rng: random.Random, others: in
         if uscc and rng.random() < 0.05:
             uscc = uscc[:-1] + ("1" if uscc[-1] != "1" else "2")  # a typo: invalid check character
         rows.append((f"rec{number:07d}", name, uscc))
-    return pd.DataFrame(rows, columns=["record_id", "name", "uscc"])
+        truth.append(operator_ids[op] if draw < 0.22 else None)
+    return pd.DataFrame(rows, columns=["record_id", "name", "uscc"]), truth
 
 
 def cpu_seconds() -> float:

@@ -13,7 +13,9 @@ a prepared warehouse and the like happen before the clock starts) and prints its
 Stages (see bench/README.md): generate, crawl, load, transform, link, full (load + build in one
 transaction, as the weekly run), incremental (next week's run on top of the full one), export, publish,
 removal (`creditwatch removal` on a synthetic CASES.csv, streamed in batches), ingest (a synthetic 双公示
-penalty CSV through `creditwatch ingest`'s file → run folder step, streamed in batches).
+penalty CSV through `creditwatch ingest`'s file → run folder step, streamed in batches), link_file
+(`creditwatch link --operators --records --out` on bench.link_bench's data as CSV files, against a naive
+rapidfuzz extractOne matcher timed on a sample in the same bench).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from bench.generate import AS_OF, SCALES, SEED, WEEK1_RUN, WEEK2_RUN, generate
 
 RESULTS = Path(__file__).parent / "results.md"
 STAGES = ("generate", "crawl", "load", "transform", "link", "full", "incremental", "export", "publish", "removal",
-          "ingest")
+          "ingest", "link_file")
 GIB = 1024**3
 MEMORY_TARGET = 4 * GIB
 # Rows of the synthetic CASES.csv the removal stage answers (issue 13 item 7 names a 1.9M-row file).
@@ -47,6 +49,12 @@ REMOVAL_ROWS = {"small": 200_000, "1m": 1_900_000, "10m": 1_900_000}
 # Rows of the synthetic 双公示 penalty CSV the ingest stage reads (issue 13 item 7: ~980k rows, 200 MB).
 INGEST_ROWS = {"small": 100_000, "1m": 980_000, "10m": 980_000}
 WEEK1_AS_OF = AS_OF - timedelta(days=7)
+# Operators and records of the link_file stage's OPS.csv / RECS.csv (issue 18 item 3: 1M × 60k).
+LINK_FILE_SIZES = {"small": (6_000, 100_000), "1m": (60_000, 1_000_000), "10m": (60_000, 1_000_000)}
+# Records the naive extractOne matcher answers (a seeded sample: at ~0.1 s a record, all 1M would take a day);
+# its time is extrapolated linearly to the whole file, as every record costs one scan of all operator names.
+NAIVE_SAMPLE = 500
+NAIVE_CUTOFF = 90  # fuzz.WRatio score (0-100) from which the naive matcher calls a record linked
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,7 @@ class Target:
     at_rows: int | None = None  # the size the limit is stated for (None: any size)
     share_of_full: float | None = None  # incremental: a fraction of the full run's median
     memory: int | None = None  # a peak-RSS limit other than MEMORY_TARGET
+    speedup: float | None = None  # link_file: times faster than the naive matcher's projected seconds
 
 
 TARGETS = {
@@ -66,6 +75,7 @@ TARGETS = {
     "incremental": Target("≤ 20 % of the full run", share_of_full=0.20),
     "removal": Target("≤ 2 GiB RSS at any file size", memory=2 * GIB),
     "ingest": Target("≤ 2 GiB RSS at any file size", memory=2 * GIB),
+    "link_file": Target("≥ 400× the naive extractOne matcher, ≤ 4 GiB", speedup=400),
 }
 
 
@@ -369,6 +379,119 @@ def work_ingest(work: Path, scale: str) -> dict[str, Any]:
                       "file_mib": round(path.stat().st_size / 2**20, 1)}}
 
 
+def link_file_paths(work: Path, scale: str) -> dict[str, Path]:
+    operators, records = LINK_FILE_SIZES[scale]
+    stem = f"link-{operators}x{records}"
+    return {"operators": work / f"{stem}-ops.csv", "records": work / f"{stem}-recs.csv",
+            "truth": work / f"{stem}-truth.csv"}
+
+
+def write_link_files(work: Path, scale: str) -> None:
+    """OPS.csv, RECS.csv and TRUTH.csv (record_id → the operator it was generated from, blank for other
+    companies) from bench.link_bench's seeded generator: the link stage's data at this size. The parent
+    writes them, so neither the generator's memory nor the writing is measured."""
+    import random
+
+    import pandas as pd
+
+    from bench import link_bench
+
+    paths = link_file_paths(work, scale)
+    if all(path.exists() for path in paths.values()):
+        return
+    operators_count, records_count = LINK_FILE_SIZES[scale]
+    rng = random.Random(link_bench.SEED)
+    operators = link_bench.make_operators(operators_count, rng)
+    records, truth = link_bench.make_records_with_truth(operators, records_count, rng)
+    truth_table = pd.DataFrame({"record_id": records["record_id"], "operator_id": truth})
+    for frame, path in ((operators, paths["operators"]), (records, paths["records"]), (truth_table, paths["truth"])):
+        tmp = path.with_name(path.name + ".tmp")  # a bench stopped mid-write must not leave a short file
+        frame.to_csv(tmp, index=False)
+        os.replace(tmp, path)
+
+
+def link_precision(links: Path, truth: Path) -> dict[str, Any]:
+    """Precision (right operator among the rows linked) and recall (right links among the records that are
+    about an operator) of a LINKS.csv against TRUTH.csv; DuckDB with a small memory limit, so the check
+    stays below the linker's own peak in the worker's RSS."""
+    import duckdb
+
+    con = duckdb.connect(config={"memory_limit": "256MB", "threads": 1})
+    try:
+        linked, right, about_operators, review = con.execute(f"""
+            SELECT count(*) FILTER (l.status = 'linked'),
+                   count(*) FILTER (l.status = 'linked' AND l.operator_id = t.operator_id),
+                   count(t.operator_id), count(*) FILTER (l.status = 'review')
+            FROM read_csv({_sql_text(links)}, all_varchar = true) l
+            JOIN read_csv({_sql_text(truth)}, all_varchar = true) t USING (record_id)""").fetchone()
+    finally:
+        con.close()
+    return {"precision": _share(right, linked), "recall": _share(right, about_operators),
+            "linked": linked, "linked_right": right, "review": review}
+
+
+def _sql_text(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def work_link_file(work: Path, scale: str) -> dict[str, Any]:
+    from transforms.link import link_csv_files
+
+    paths = link_file_paths(work, scale)  # written by the parent (write_link_files)
+    out = work / "link-file-out.csv"
+    started = time.perf_counter()
+    counts = link_csv_files(paths["operators"], paths["records"], out)
+    seconds = time.perf_counter() - started
+    quality = link_precision(out, paths["truth"])  # after the clock: not part of `creditwatch link`
+    out.unlink()
+    return {"seconds": seconds, "rows": sum(counts.values()),
+            "unit": f"records × {LINK_FILE_SIZES[scale][0]:,} operators (CSV → CSV)",
+            "extra": {"status": counts, **quality}}
+
+
+def naive_sample(paths: dict[str, Path], records: int) -> list[tuple[str, str | None]]:
+    """NAIVE_SAMPLE (name, true operator) pairs, a seeded sample of RECS.csv read alongside TRUTH.csv."""
+    import csv
+    import random
+
+    chosen = set(random.Random(SEED).sample(range(records), NAIVE_SAMPLE))
+    sample = []
+    with paths["records"].open(encoding="utf-8", newline="") as recs, \
+            paths["truth"].open(encoding="utf-8", newline="") as truth:
+        record_rows, truth_rows = csv.DictReader(recs), csv.DictReader(truth)
+        for number, (record, true) in enumerate(zip(record_rows, truth_rows, strict=True)):
+            if number in chosen:
+                sample.append((record["name"], true["operator_id"] or None))
+    return sample
+
+
+def work_link_naive(work: Path, scale: str) -> dict[str, Any]:
+    """The naive matcher the link_file target compares with: process.extractOne of each record's name over
+    every operator name (WRatio, linked from NAIVE_CUTOFF), on a sample, projected to the whole file."""
+    import pandas as pd
+    from rapidfuzz import fuzz, process
+
+    paths = link_file_paths(work, scale)
+    operators = pd.read_csv(paths["operators"], dtype=str, keep_default_na=False)
+    names, ids = operators["name"].tolist(), operators["operator_id"].tolist()
+    sample = naive_sample(paths, LINK_FILE_SIZES[scale][1])
+    started = time.perf_counter()
+    answers = [process.extractOne(name, names, scorer=fuzz.WRatio, score_cutoff=NAIVE_CUTOFF)
+               for name, _ in sample]
+    seconds = time.perf_counter() - started
+    linked = [(ids[answer[2]], true) for answer, (_, true) in zip(answers, sample, strict=True) if answer]
+    right = sum(1 for found, true in linked if found == true)
+    about_operators = sum(1 for _, true in sample if true)
+    return {"seconds": seconds, "rows": len(sample), "unit": "sampled records",
+            "extra": {"projected_s": round(seconds / len(sample) * LINK_FILE_SIZES[scale][1], 1),
+                      "precision": _share(right, len(linked)), "recall": _share(right, about_operators),
+                      "linked": len(linked), "linked_right": right}}
+
+
 def _size(work: Path) -> int:
     path = work / "base_loaded.duckdb"
     return path.stat().st_size if path.exists() else 0
@@ -377,8 +500,11 @@ def _size(work: Path) -> int:
 WORKERS: dict[str, Callable[[Path, str], dict[str, Any]]] = {
     "generate": work_generate, "crawl": work_crawl, "load": work_load, "transform": work_transform,
     "link": work_link, "full": work_full, "incremental": work_incremental, "export": work_export,
-    "publish": work_publish, "removal": work_removal, "ingest": work_ingest,
+    "publish": work_publish, "removal": work_removal, "ingest": work_ingest, "link_file": work_link_file,
+    "link_naive": work_link_naive,  # not a stage of its own: link_file's comparison, run once after it
 }
+# Inputs the parent writes before a stage's first run, so their making is outside the worker's clock and RSS.
+PREPARE: dict[str, Callable[[Path, str], None]] = {"link_file": write_link_files}
 
 
 # -- the parent: spawn, measure, summarise ---------------------------------------------------------------------
@@ -403,6 +529,8 @@ def measure_once(stage: str, work: Path, scale: str) -> tuple[dict[str, Any], in
 
 def run_stage(stage: str, work: Path, scale: str, repeat: int) -> Measure:
     runs = 1 if stage == "generate" else repeat
+    if stage in PREPARE:
+        PREPARE[stage](work, scale)
     measure: Measure | None = None
     for number in range(runs):
         figures, rss = measure_once(stage, work, scale)
@@ -413,7 +541,19 @@ def run_stage(stage: str, work: Path, scale: str, repeat: int) -> Measure:
         print(f"  {stage} run {number + 1}/{runs}: {figures['seconds']:.2f} s, {figures['rows']:,} "
               f"{figures['unit']}, peak RSS {rss / 2**20:,.0f} MiB", flush=True)
     assert measure is not None
+    if stage == "link_file":
+        measure.extra.update(naive_figures(work, scale))
     return measure
+
+
+def naive_figures(work: Path, scale: str) -> dict[str, Any]:
+    """The naive matcher's figures (one run, its own process), prefixed naive_ in link_file's details."""
+    figures, rss = measure_once("link_naive", work, scale)
+    extra = figures["extra"]
+    print(f"  link_naive: {figures['seconds']:.2f} s for {figures['rows']} {figures['unit']}, projected "
+          f"{extra['projected_s']:,.0f} s for the file, peak RSS {rss / 2**20:,.0f} MiB", flush=True)
+    return {"naive_sample": figures["rows"], "naive_sample_s": round(figures["seconds"], 2),
+            **{f"naive_{key}": value for key, value in extra.items()}, "naive_peak_rss_mib": rss // 2**20}
 
 
 def verdict(measure: Measure, full: Measure | None) -> tuple[str, str]:
@@ -424,6 +564,8 @@ def verdict(measure: Measure, full: Measure | None) -> tuple[str, str]:
     memory_note = "" if memory_ok else f"; RSS {measure.rss / GIB:.1f} GiB > {limit / GIB:.0f} GiB"
     if target is None:
         return "≤ 4 GiB RSS", ("yes" if memory_ok else "no") + memory_note
+    if target.speedup is not None:
+        return target.text, _speedup_verdict(measure, target.speedup, memory_ok) + memory_note
     if target.share_of_full is not None:
         if full is None:
             return target.text, "n/a (run the full stage too)"
@@ -441,6 +583,15 @@ def verdict(measure: Measure, full: Measure | None) -> tuple[str, str]:
     met = measure.median <= target.seconds and memory_ok
     over = "" if measure.median <= target.seconds else f", {measure.median - target.seconds:.0f} s over"
     return target.text, f"{'yes' if met else 'no'}{over}{memory_note}"
+
+
+def _speedup_verdict(measure: Measure, speedup: float, memory_ok: bool) -> str:
+    naive = measure.extra.get("naive_projected_s")
+    if not naive:
+        return "n/a (no naive matcher figure)"
+    times = naive / measure.median
+    met = times >= speedup and memory_ok
+    return f"{'yes' if met else 'no'} ({times:,.0f}× : naive {naive:,.0f} s projected)"
 
 
 def machine() -> dict[str, str]:
@@ -519,7 +670,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, help="where data and warehouses go (default: a temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the work dir (generated runs, warehouses)")
     parser.add_argument("--output", type=Path, default=RESULTS, help="the markdown report (default bench/results.md)")
-    parser.add_argument("--worker", choices=STAGES, help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=list(WORKERS), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         print(json.dumps(WORKERS[args.worker](args.workdir, args.scale), default=str))
@@ -529,7 +680,8 @@ def main(argv: list[str] | None = None) -> int:
     work = args.workdir or Path(tempfile.mkdtemp(prefix=f"creditwatch-bench-{args.scale}-"))
     work.mkdir(parents=True, exist_ok=True)
     stages = [s for s in STAGES if s in args.stages]
-    if "generate" not in stages and not _runs(work)[0].exists() and not set(stages) <= {"removal", "ingest"}:
+    if "generate" not in stages and not _runs(work)[0].exists() and not set(stages) <= {"removal", "ingest",
+                                                                                           "link_file"}:
         stages.insert(0, "generate")  # every other stage reads the generated runs
     if "removal" in stages and not removal_cases(work, args.scale).exists():
         from transforms.removal.bench import write_cases_csv
