@@ -13,7 +13,8 @@ a prepared warehouse and the like happen before the clock starts) and prints its
 Stages (see bench/README.md): generate, crawl, load, transform, link, full (load + build in one
 transaction, as the weekly run), incremental (next week's run on top of the full one), export, publish,
 removal (`creditwatch removal` on a synthetic CASES.csv, streamed in batches), ingest (a synthetic 双公示
-penalty CSV through `creditwatch ingest`'s file → run folder step, streamed in batches), link_file
+penalty CSV through `creditwatch ingest`'s file → run folder step, streamed in batches), facts
+(`creditwatch facts`' import of a synthetic facts CSV about the week-1 warehouse's records), link_file
 (`creditwatch link --operators --records --out` on bench.link_bench's data as CSV files, against a naive
 rapidfuzz extractOne matcher timed on a sample in the same bench).
 """
@@ -41,7 +42,7 @@ from bench.generate import AS_OF, SCALES, SEED, WEEK1_RUN, WEEK2_RUN, generate
 
 RESULTS = Path(__file__).parent / "results.md"
 STAGES = ("generate", "crawl", "load", "transform", "link", "full", "incremental", "export", "publish", "removal",
-          "ingest", "link_file")
+          "ingest", "link_file", "facts")
 GIB = 1024**3
 MEMORY_TARGET = 4 * GIB
 # Rows of the synthetic CASES.csv the removal stage answers (issue 13 item 7 names a 1.9M-row file).
@@ -54,6 +55,10 @@ LINK_FILE_SIZES = {"small": (6_000, 100_000), "1m": (60_000, 1_000_000), "10m": 
 # Records the naive extractOne matcher answers (a seeded sample: at ~0.1 s a record, all 1M would take a day);
 # its time is extrapolated linearly to the whole file, as every record costs one scan of all operator names.
 NAIVE_SAMPLE = 500
+# Rows of the facts stage's CSV (issue 18 item 4: `creditwatch facts` streams a file of any size); the
+# environment variable sets another count (the row-by-row code measured before streaming needed a smaller file).
+FACTS_ROWS = {"small": 200_000, "1m": 1_000_000, "10m": 1_000_000}
+FACTS_ROWS_VARIABLE = "CREDITWATCH_BENCH_FACTS_ROWS"
 NAIVE_CUTOFF = 90  # fuzz.WRatio score (0-100) from which the naive matcher calls a record linked
 
 
@@ -76,6 +81,7 @@ TARGETS = {
     "removal": Target("≤ 2 GiB RSS at any file size", memory=2 * GIB),
     "ingest": Target("≤ 2 GiB RSS at any file size", memory=2 * GIB),
     "link_file": Target("≥ 400× the naive extractOne matcher, ≤ 4 GiB", speedup=400),
+    "facts": Target("≤ 2 GiB RSS at any file size", memory=2 * GIB),
 }
 
 
@@ -492,6 +498,77 @@ def work_link_naive(work: Path, scale: str) -> dict[str, Any]:
                       "linked": len(linked), "linked_right": right}}
 
 
+def facts_rows(scale: str) -> int:
+    return int(os.environ.get(FACTS_ROWS_VARIABLE) or FACTS_ROWS[scale])
+
+
+def facts_csv_path(work: Path, scale: str) -> Path:
+    return work / f"facts-{facts_rows(scale)}.csv"
+
+
+# The facts file's rows: row i is about the week-1 warehouse's record i modulo its count; every 4th row names
+# it by its decision number or case code where that names only this record (the rest by record_id), and each
+# row's dates and note differ, so every row is a new fact.
+FACTS_CSV_SQL = """
+COPY (
+    WITH keys AS (
+        SELECT record_id, unnest([record_id, natural_key, fields_json ->> 'decision_no',
+                                  fields_json ->> 'case_code']) AS key FROM raw.records
+        UNION ALL SELECT record_id, reference FROM core.credit_records
+    ), sole AS (
+        SELECT key, any_value(record_id) AS record_id FROM keys WHERE key IS NOT NULL
+        GROUP BY key HAVING count(DISTINCT record_id) = 1
+    ), numbered AS (
+        SELECT r.record_id, row_number() OVER (ORDER BY r.record_id) - 1 AS n,
+               (SELECT min(key) FROM sole s WHERE s.record_id = r.record_id AND s.key <> r.record_id
+                AND s.key IN (r.fields_json ->> 'decision_no', r.fields_json ->> 'case_code')) AS own_key
+        FROM raw.records r
+    )
+    SELECT CASE WHEN i % 4 = 0 AND own_key IS NOT NULL THEN own_key ELSE record_id END AS reference,
+           DATE '2025-01-01' + CAST(i % 365 AS INTEGER) AS obligations_done_date,
+           CASE WHEN i % 2 = 1 THEN DATE '2025-06-01' + CAST(i % 97 AS INTEGER) END AS corrected_date,
+           '基准行 ' || i AS note
+    FROM range({rows}) AS t(i) JOIN numbered ON n = i % (SELECT count(*) FROM numbered)
+    ORDER BY i
+) TO '{path}' (HEADER)
+"""
+
+
+def write_facts_csv(work: Path, scale: str) -> None:
+    """The facts CSV about the week-1 warehouse (base_built, built here first if no stage has), written by
+    the parent so its making is outside the worker's clock and RSS."""
+    import duckdb
+
+    path = facts_csv_path(work, scale)
+    if path.exists():
+        return
+    if not (work / "base_built.duckdb").exists():
+        _full_base(work)
+    tmp = path.with_name(path.name + ".tmp")
+    con = duckdb.connect(str(work / "base_built.duckdb"), read_only=True)
+    try:
+        con.execute(FACTS_CSV_SQL.format(path=str(tmp).replace("'", "''"), rows=facts_rows(scale)))
+    finally:
+        con.close()
+    os.replace(tmp, path)
+
+
+def work_facts(work: Path, scale: str) -> dict[str, Any]:
+    from warehouse.db import connect
+    from warehouse.facts import import_facts
+
+    path = _copy(work / "base_built.duckdb", work / "facts.duckdb", lambda: _full_base(work))
+    facts = facts_csv_path(work, scale)  # written by the parent (write_facts_csv)
+    con = connect(path)  # opening and migrating happen before the clock
+    started = time.perf_counter()
+    written = import_facts(con, facts, "bench")  # the import alone: `creditwatch facts` then rebuilds the models
+    seconds = time.perf_counter() - started
+    con.close()
+    _fresh(path)
+    return {"seconds": seconds, "rows": facts_rows(scale), "unit": "fact rows (CSV → ops.compliance_facts)",
+            "extra": {"written": written, "file_mib": round(facts.stat().st_size / 2**20, 1)}}
+
+
 def _size(work: Path) -> int:
     path = work / "base_loaded.duckdb"
     return path.stat().st_size if path.exists() else 0
@@ -502,9 +579,10 @@ WORKERS: dict[str, Callable[[Path, str], dict[str, Any]]] = {
     "link": work_link, "full": work_full, "incremental": work_incremental, "export": work_export,
     "publish": work_publish, "removal": work_removal, "ingest": work_ingest, "link_file": work_link_file,
     "link_naive": work_link_naive,  # not a stage of its own: link_file's comparison, run once after it
+    "facts": work_facts,
 }
 # Inputs the parent writes before a stage's first run, so their making is outside the worker's clock and RSS.
-PREPARE: dict[str, Callable[[Path, str], None]] = {"link_file": write_link_files}
+PREPARE: dict[str, Callable[[Path, str], None]] = {"link_file": write_link_files, "facts": write_facts_csv}
 
 
 # -- the parent: spawn, measure, summarise ---------------------------------------------------------------------
