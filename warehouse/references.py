@@ -8,12 +8,26 @@ A reference is a record id, or the registry's own key for it: the reference the 
 from __future__ import annotations
 
 import duckdb
+import pyarrow as pa
 
+# Every (key, record_id) a reference can match: the record id, the source's natural key and the two registry
+# keys in the cleaned fields (one JSON parse for both: ->> twice parsed each record twice). An equi-join of the
+# wanted references with these (rather than one query per reference, or a join on OR-ed conditions) lets a
+# file's references be resolved in one scan.
 REFERENCE_SQL = """
-SELECT DISTINCT record_id FROM raw.records
-WHERE record_id = $1 OR natural_key = $1 OR fields_json ->> 'decision_no' = $1 OR fields_json ->> 'case_code' = $1
+WITH wanted AS (SELECT DISTINCT reference FROM {wanted}),
+keys AS (
+    SELECT record_id, unnest([record_id, natural_key]
+                              || json_extract_string(fields_json, ['decision_no', 'case_code'])) AS key
+    FROM raw.records
+)
+SELECT DISTINCT w.reference, k.record_id FROM wanted w JOIN keys k ON k.key = w.reference
 """
-CORE_REFERENCE_SQL = "SELECT DISTINCT record_id FROM core.credit_records WHERE reference = $1"
+CORE_REFERENCE_SQL = """
+SELECT DISTINCT w.reference, c.record_id
+FROM (SELECT DISTINCT reference FROM {wanted}) w JOIN core.credit_records c ON c.reference = w.reference
+"""
+WANTED = "_wanted_references"  # the name the references are registered under for one resolution
 
 
 class UnknownRecord(LookupError):
@@ -22,12 +36,28 @@ class UnknownRecord(LookupError):
 
 def records_named(con: duckdb.DuckDBPyConnection, reference: str) -> list[str]:
     """Every record id `reference` names (empty when none), in order."""
-    found = {r for (r,) in con.execute(REFERENCE_SQL, [reference]).fetchall()}
-    has_core = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'core' "
-                           "AND table_name = 'credit_records'").fetchone()[0]
-    if has_core:
-        found |= {r for (r,) in con.execute(CORE_REFERENCE_SQL, [reference]).fetchall()}
-    return sorted(found)
+    return records_named_many(con, [reference]).get(reference, [])
+
+
+def records_named_many(con: duckdb.DuckDBPyConnection, references: list[str]) -> dict[str, list[str]]:
+    """records_named for many references in one query: each reference that names a record → its record
+    ids, in order (a reference naming none is absent)."""
+    found: dict[str, set[str]] = {}
+    con.register(WANTED, pa.table({"reference": pa.array(references, pa.string())}))
+    try:
+        queries = [REFERENCE_SQL] + ([CORE_REFERENCE_SQL] if _has_core(con) else [])
+        for query in queries:
+            for reference, record_id in con.execute(query.format(wanted=WANTED)).fetchall():
+                found.setdefault(reference, set()).add(record_id)
+    finally:
+        con.unregister(WANTED)
+    return {reference: sorted(ids) for reference, ids in found.items()}
+
+
+def _has_core(con: duckdb.DuckDBPyConnection) -> bool:
+    """core.credit_records exists once the models are built (a warehouse only loaded has raw.records only)."""
+    return con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'core' "
+                       "AND table_name = 'credit_records'").fetchone()[0] > 0
 
 
 def resolve_record(con: duckdb.DuckDBPyConnection, reference: str) -> str:
