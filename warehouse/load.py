@@ -112,7 +112,7 @@ def _load_source(
             [str(records)],
         )
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE fresh AS "
+            "CREATE OR REPLACE TEMP TABLE incoming_content AS "
             "SELECT f.*, i.is_new, i.is_changed, i.old_version "
             "FROM read_parquet(?) f JOIN incoming i USING (record_id) WHERE i.is_new OR i.is_changed",
             [str(records)],
@@ -123,14 +123,14 @@ def _load_source(
             INSERT INTO raw.records
             SELECT record_id, source, record_type, natural_key, url, content_hash, 1, raw_json, fields_json,
                    $2, $2, $1, $1, NULL, NULL
-            FROM fresh WHERE is_new""",
+            FROM incoming_content WHERE is_new""",
             args,
         )
         con.execute(
             """
             INSERT INTO raw.record_versions
             SELECT record_id, old_version + 1, content_hash, $1, $2, raw_json, fields_json
-            FROM fresh""",
+            FROM incoming_content""",
             args,
         )
         # A changed record is deleted and inserted again (its first sighting kept): an UPDATE of the large
@@ -141,7 +141,7 @@ def _load_source(
             SELECT f.record_id, f.source, f.record_type, f.natural_key, f.url, f.content_hash,
                    f.old_version + 1 AS version, f.raw_json, f.fields_json, r.first_seen_at, $2 AS last_seen_at,
                    r.first_run_id, $1 AS last_run_id
-            FROM fresh f JOIN raw.records r USING (record_id) WHERE f.is_changed""",
+            FROM incoming_content f JOIN raw.records r USING (record_id) WHERE f.is_changed""",
             args,
         )
         con.execute("DELETE FROM raw.records WHERE record_id IN (SELECT record_id FROM changed_rows)")
@@ -158,6 +158,8 @@ def _load_source(
         ).fetchone()
         result.new += new
         result.changed += changed
+        for temp in ("incoming", "incoming_content", "changed_rows"):  # the build that follows needs the memory
+            con.execute(f"DROP TABLE IF EXISTS temp.{temp}")
     # A file covers only what it holds (pipelines/ingest.py): it never implies a removal.
     if complete and manifest.infer_removals:
         removed = con.execute(
