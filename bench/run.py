@@ -329,7 +329,7 @@ def removal_cases(work: Path, scale: str) -> Path:
 def work_removal(work: Path, scale: str) -> dict[str, Any]:
     from transforms.removal import removal_csv
 
-    cases = removal_cases(work, scale)  # written by the parent (main), so its memory is not counted here
+    cases = removal_cases(work, scale)  # written first by `prepare`, in a process of its own
     out = work / "removal-out.csv"
     started = time.perf_counter()
     result = removal_csv(cases, AS_OF, out)
@@ -338,6 +338,18 @@ def work_removal(work: Path, scale: str) -> dict[str, Any]:
     return {"seconds": seconds, "rows": result.rows, "unit": "case rows (CSV in, CSV out)",
             "extra": {"answered": result.answered, "unknown": result.unknown, "refused": len(result.errors),
                       "file_mib": round(cases.stat().st_size / 2**20, 1)}}
+
+
+def write_removal_cases(work: Path, scale: str) -> None:
+    from transforms.removal.bench import write_cases_csv
+
+    if not removal_cases(work, scale).exists():
+        write_cases_csv(removal_cases(work, scale), REMOVAL_ROWS[scale])
+
+
+def write_ingest_file(work: Path, scale: str) -> None:
+    if not ingest_file_path(work, scale).exists():
+        write_penalty_csv(ingest_file_path(work, scale), INGEST_ROWS[scale])
 
 
 def ingest_file_path(work: Path, scale: str) -> Path:
@@ -374,7 +386,7 @@ def work_ingest(work: Path, scale: str) -> dict[str, Any]:
     from spiders.source import item_fields, sources
 
     source = next(name for name, s in sources().items() if FORMAT in s.files)
-    path = ingest_file_path(work, scale)  # written by the parent (main), so its memory is not counted here
+    path = ingest_file_path(work, scale)  # written first by `prepare`, in a process of its own
     run_dir = _fresh(work / "ingest-run")
     started = time.perf_counter()
     manifest = ingest_file(source, path, run_dir, item_fields(source), sources()[source].files[FORMAT])
@@ -394,8 +406,8 @@ def link_file_paths(work: Path, scale: str) -> dict[str, Path]:
 
 def write_link_files(work: Path, scale: str) -> None:
     """OPS.csv, RECS.csv and TRUTH.csv (record_id → the operator it was generated from, blank for other
-    companies) from bench.link_bench's seeded generator: the link stage's data at this size. The parent
-    writes them, so neither the generator's memory nor the writing is measured."""
+    companies) from bench.link_bench's seeded generator: the link stage's data at this size. Written by
+    `prepare` before the first run, so neither the generator's memory nor the writing is measured."""
     import random
 
     import pandas as pd
@@ -447,7 +459,7 @@ def _share(part: int, whole: int) -> float | None:
 def work_link_file(work: Path, scale: str) -> dict[str, Any]:
     from transforms.link import link_csv_files
 
-    paths = link_file_paths(work, scale)  # written by the parent (write_link_files)
+    paths = link_file_paths(work, scale)  # written first by `prepare` (write_link_files)
     out = work / "link-file-out.csv"
     started = time.perf_counter()
     counts = link_csv_files(paths["operators"], paths["records"], out)
@@ -536,7 +548,7 @@ COPY (
 
 def write_facts_csv(work: Path, scale: str) -> None:
     """The facts CSV about the week-1 warehouse (base_built, built here first if no stage has), written by
-    the parent so its making is outside the worker's clock and RSS."""
+    `prepare` so its making is outside the worker's clock and RSS."""
     import duckdb
 
     path = facts_csv_path(work, scale)
@@ -558,7 +570,7 @@ def work_facts(work: Path, scale: str) -> dict[str, Any]:
     from warehouse.facts import import_facts
 
     path = _copy(work / "base_built.duckdb", work / "facts.duckdb", lambda: _full_base(work))
-    facts = facts_csv_path(work, scale)  # written by the parent (write_facts_csv)
+    facts = facts_csv_path(work, scale)  # written first by `prepare` (write_facts_csv)
     con = connect(path)  # opening and migrating happen before the clock
     started = time.perf_counter()
     written = import_facts(con, facts, "bench")  # the import alone: `creditwatch facts` then rebuilds the models
@@ -582,7 +594,9 @@ WORKERS: dict[str, Callable[[Path, str], dict[str, Any]]] = {
     "facts": work_facts,
 }
 # Inputs the parent writes before a stage's first run, so their making is outside the worker's clock and RSS.
-PREPARE: dict[str, Callable[[Path, str], None]] = {"link_file": write_link_files, "facts": write_facts_csv}
+PREPARE: dict[str, Callable[[Path, str], None]] = {
+    "removal": write_removal_cases, "ingest": write_ingest_file, "link_file": write_link_files,
+    "facts": write_facts_csv}
 
 
 # -- the parent: spawn, measure, summarise ---------------------------------------------------------------------
@@ -605,10 +619,19 @@ def measure_once(stage: str, work: Path, scale: str) -> tuple[dict[str, Any], in
     return json.loads(lines[-1]), usage.ru_maxrss * 1024  # Linux reports KiB
 
 
+def prepare(stage: str, work: Path, scale: str) -> None:
+    """Write a stage's inputs in a process of their own: a worker's ru_maxrss starts from its parent's peak
+    (exec records the forked address space's high-water mark), so making them here would inflate every peak."""
+    command = [sys.executable, "-m", "bench.run", "--prepare", stage, "--workdir", str(work), "--scale", scale]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise BenchError(f"preparing {stage} failed (exit {done.returncode}):\n{done.stderr[-2000:]}")
+
+
 def run_stage(stage: str, work: Path, scale: str, repeat: int) -> Measure:
     runs = 1 if stage == "generate" else repeat
     if stage in PREPARE:
-        PREPARE[stage](work, scale)
+        prepare(stage, work, scale)
     measure: Measure | None = None
     for number in range(runs):
         figures, rss = measure_once(stage, work, scale)
@@ -749,7 +772,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the work dir (generated runs, warehouses)")
     parser.add_argument("--output", type=Path, default=RESULTS, help="the markdown report (default bench/results.md)")
     parser.add_argument("--worker", choices=list(WORKERS), help=argparse.SUPPRESS)
+    parser.add_argument("--prepare", choices=list(PREPARE), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.prepare:
+        PREPARE[args.prepare](args.workdir, args.scale)
+        return 0
     if args.worker:
         print(json.dumps(WORKERS[args.worker](args.workdir, args.scale), default=str))
         return 0
@@ -761,12 +788,6 @@ def main(argv: list[str] | None = None) -> int:
     if "generate" not in stages and not _runs(work)[0].exists() and not set(stages) <= {"removal", "ingest",
                                                                                            "link_file"}:
         stages.insert(0, "generate")  # every other stage reads the generated runs
-    if "removal" in stages and not removal_cases(work, args.scale).exists():
-        from transforms.removal.bench import write_cases_csv
-
-        write_cases_csv(removal_cases(work, args.scale), REMOVAL_ROWS[args.scale])
-    if "ingest" in stages and not ingest_file_path(work, args.scale).exists():
-        write_penalty_csv(ingest_file_path(work, args.scale), INGEST_ROWS[args.scale])
     for fixture in FIXTURES:  # built by this code, in this invocation: a kept work dir may hold another commit's
         _fresh(work / fixture)
     command = "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:])
