@@ -7,7 +7,8 @@ Models live in one file each, named for what they hold:
   the source in that core shape and becomes `staging.<source>__<interface>`. The build unions every source's
   interface model into `staging.<interface>_unioned` (columns the source lacks are NULL), which core reads,
   so no shared model names a source.
-A `.sql` model is a SELECT (staging: a view; core and marts: a table); a `.py` model has
+A `.sql` model is a SELECT (staging: a view; core and marts: a table; a table whose SQL opens with
+`-- refresh: by record_id` is refreshed from the records that changed, transforms/refresh.py); a `.py` model has
 `model(con) -> pyarrow.Table | pandas.DataFrame` (the linker). A model's name is `<layer>.<name>`; its
 dependencies are the other models it names. Seeds: transforms/seeds/*.csv, plus `seeds.sources` and
 `seeds.record_types` from the sources' declarations (spiders/<source>/source.yml). Data tests
@@ -30,6 +31,8 @@ import duckdb
 
 from pipelines.uscc import PERSONAL_USCC_PREFIX
 from spiders.source import record_types, sources
+from transforms import refresh
+from transforms.refresh import CACHE_SCHEMA
 from transforms.reporting import set_sql_calendar
 from warehouse.db import pause_point, transaction
 
@@ -91,12 +94,19 @@ class Model:
             return "view"
         return "view" if self.layer == "staging" and self.path.suffix == ".sql" else "table"
 
+    @property
+    def record_grained(self) -> bool:
+        """Refreshed from the records that changed (transforms/refresh.py) rather than built whole each time."""
+        return self.materialized == "table" and self.path is not None and self.path.suffix == ".sql" \
+            and refresh.is_record_grained(self.text)
+
 
 @dataclass
 class BuildResult:
     built: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
+    refreshed: dict[str, int] = field(default_factory=dict)  # record-grained model → records computed again
 
 
 class DataTestFailure(RuntimeError):
@@ -234,9 +244,44 @@ def run_data_tests(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return failures
 
 
-# What incremental models keep between builds (transforms/models/core/record_links.py); never read by
-# anything else, emptied by a full build.
-CACHE_SCHEMA = "cache"
+def _chain(models: dict[str, Model], graph: dict[str, set[str]], name: str,
+           con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """The SQL of a model and of every model it reads, directly or not (a union: its generated SQL)."""
+    chain, stack = {}, [name]
+    while stack:
+        current = stack.pop()
+        if current not in chain:
+            model = models[current]
+            chain[current] = union_sql(con, model) if model.path is None else model.text
+            stack.extend(graph[current])
+    return chain
+
+
+def _build_models(con: duckdb.DuckDBPyConnection, models: dict[str, Model], order: list[str],
+                  result: BuildResult) -> None:
+    graph = dependencies(models)
+    grained = {name for name, model in models.items() if model.record_grained}
+    delta = refresh.prepare(con) if grained else None
+    for name in order:
+        started = time.perf_counter()
+        model = models[name]
+        if model.record_grained:
+            chain = _chain(models, graph, name, con)
+            refresh.check_reads(name, chain, set(models), grained)
+            digest = refresh.digest(con, chain)
+            if refresh.refresh(con, name, model.text, digest, delta):
+                result.refreshed[name] = delta.records if delta else 0
+            else:
+                build_model(con, model)
+                refresh.built_whole(con, name, digest)
+        else:
+            build_model(con, model)
+        result.seconds[name] = time.perf_counter() - started
+        result.rows[name] = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
+        result.built.append(name)
+        pause_point("build.after_model")
+    if grained:
+        refresh.finish(con, delta, sorted(grained - set(order)))
 
 
 def build(con: duckdb.DuckDBPyConnection, targets: list[str] | None = None, as_of: date | None = None,
@@ -253,13 +298,7 @@ def build(con: duckdb.DuckDBPyConnection, targets: list[str] | None = None, as_o
         load_seeds(con)
         if full:
             con.execute(f"DROP SCHEMA IF EXISTS {CACHE_SCHEMA} CASCADE")
-        for name in order:
-            started = time.perf_counter()
-            build_model(con, models[name])
-            result.seconds[name] = time.perf_counter() - started
-            result.rows[name] = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
-            result.built.append(name)
-            pause_point("build.after_model")
+        _build_models(con, models, order, result)
         if tests and not targets:
             failures = run_data_tests(con)
             if failures:

@@ -1,3 +1,4 @@
+-- refresh: by record_id (one row per record, computed from that record alone: transforms/refresh.py)
 -- credit_records -- every negative credit record ever published about a subject, all sources in one shape:
 -- each source's models/credit_records.sql, unioned (staging.credit_records_unioned; record types and their
 -- labels and flags in seeds.record_types, platforms in seeds.sources). removed_at is set when a complete

@@ -1,3 +1,4 @@
+-- refresh: by record_id (one row per record, computed from that record alone: transforms/refresh.py)
 -- record_provinces -- 省份 of each record, derived from the record as data (seeds.province_places): the
 -- province (or a city of it) the deciding authority's name starts with (北京市通信管理局 → 北京,
 -- 深圳市市场监督管理局 → 广东); failing that, the subject's USCC, whose 3rd–4th characters are the
