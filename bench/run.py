@@ -535,12 +535,14 @@ COPY (
                (SELECT min(key) FROM sole s WHERE s.record_id = r.record_id AND s.key <> r.record_id
                 AND s.key IN (r.fields_json ->> 'decision_no', r.fields_json ->> 'case_code')) AS own_key
         FROM raw.records r
+    ), picks AS (  -- the record each row is about, as a column: an expression in the join made a nested loop
+        SELECT i, i % (SELECT count(*) FROM numbered) AS n FROM range({rows}) AS t(i)
     )
     SELECT CASE WHEN i % 4 = 0 AND own_key IS NOT NULL THEN own_key ELSE record_id END AS reference,
            DATE '2025-01-01' + CAST(i % 365 AS INTEGER) AS obligations_done_date,
            CASE WHEN i % 2 = 1 THEN DATE '2025-06-01' + CAST(i % 97 AS INTEGER) END AS corrected_date,
            '基准行 ' || i AS note
-    FROM range({rows}) AS t(i) JOIN numbered ON n = i % (SELECT count(*) FROM numbered)
+    FROM picks JOIN numbered USING (n)
     ORDER BY i
 ) TO '{path}' (HEADER)
 """
