@@ -8,7 +8,6 @@ A reference is a record id, or the registry's own key for it: the reference the 
 from __future__ import annotations
 
 import duckdb
-import pyarrow as pa
 
 # Every (key, record_id) a reference can match: the record id, the source's natural key and the two registry
 # keys in the cleaned fields (one JSON parse for both: ->> twice parsed each record twice). An equi-join of the
@@ -27,7 +26,6 @@ CORE_REFERENCE_SQL = """
 SELECT DISTINCT w.reference, c.record_id
 FROM (SELECT DISTINCT reference FROM {wanted}) w JOIN core.credit_records c ON c.reference = w.reference
 """
-WANTED = "_wanted_references"  # the name the references are registered under for one resolution
 
 
 class UnknownRecord(LookupError):
@@ -43,21 +41,20 @@ def records_named_many(con: duckdb.DuckDBPyConnection, references: list[str]) ->
     """records_named for many references in one query: each reference that names a record → its record
     ids, in order (a reference naming none is absent)."""
     found: dict[str, set[str]] = {}
-    con.register(WANTED, pa.table({"reference": pa.array(references, pa.string())}))
-    try:
-        queries = [REFERENCE_SQL] + ([CORE_REFERENCE_SQL] if _has_core(con) else [])
-        for query in queries:
-            for reference, record_id in con.execute(query.format(wanted=WANTED)).fetchall():
-                found.setdefault(reference, set()).add(record_id)
-    finally:
-        con.unregister(WANTED)
+    # A list parameter, not a registered table: register() refuses a connection whose caller left a result
+    # unfinished (DuckDB 2.0), which a query's fetchone() does.
+    wanted = "(SELECT unnest($references::VARCHAR[]) AS reference)"
+    queries = [REFERENCE_SQL] + ([CORE_REFERENCE_SQL] if _has_core(con) else [])
+    for query in queries:
+        for reference, record_id in con.execute(query.format(wanted=wanted), {"references": references}).fetchall():
+            found.setdefault(reference, set()).add(record_id)
     return {reference: sorted(ids) for reference, ids in found.items()}
 
 
 def _has_core(con: duckdb.DuckDBPyConnection) -> bool:
     """core.credit_records exists once the models are built (a warehouse only loaded has raw.records only)."""
     return con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'core' "
-                       "AND table_name = 'credit_records'").fetchone()[0] > 0
+                       "AND table_name = 'credit_records'").fetchall()[0][0] > 0
 
 
 def resolve_record(con: duckdb.DuckDBPyConnection, reference: str) -> str:
