@@ -15,7 +15,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from pipelines.encoding import detect_encoding
 from warehouse.db import transaction
@@ -141,15 +140,12 @@ def import_facts(con: duckdb.DuckDBPyConnection, path: Path, recorded_by: str,
 
 
 def _stage(con: duckdb.DuckDBPyConnection, facts: list[tuple[int, Fact]]) -> None:
-    batch = pa.table({
-        "line": pa.array([line for line, _ in facts], pa.int64()),
-        "record_id": pa.array([f.record_id for _, f in facts], pa.string()),
-        "obligations_done_date": pa.array([f.obligations_done_date for _, f in facts], pa.date32()),
-        "corrected_date": pa.array([f.corrected_date for _, f in facts], pa.date32()),
-        "note": pa.array([f.note for _, f in facts], pa.string()),
-    })
-    con.register("_facts_batch", batch)
-    try:
-        con.execute(f"INSERT INTO {STAGED} SELECT * FROM _facts_batch")
-    finally:
-        con.unregister("_facts_batch")
+    # List parameters zipped by unnest, not a registered table: register() refuses a connection whose caller
+    # left a result unfinished (DuckDB 2.0; see warehouse.references).
+    columns = {
+        "line": [line for line, _ in facts], "record_id": [f.record_id for _, f in facts],
+        "done": [f.obligations_done_date for _, f in facts], "corrected": [f.corrected_date for _, f in facts],
+        "note": [f.note for _, f in facts],
+    }
+    con.execute(f"INSERT INTO {STAGED} SELECT unnest($line::BIGINT[]), unnest($record_id::VARCHAR[]), "
+                "unnest($done::DATE[]), unnest($corrected::DATE[]), unnest($note::VARCHAR[])", columns)
