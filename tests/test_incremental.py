@@ -116,6 +116,34 @@ def test_a_build_decides_only_pairs_it_has_not_decided(tmp_path: Path, monkeypat
         con.close()
 
 
+def test_pairs_decided_in_batches_are_decided_the_same(tmp_path: Path, monkeypatch) -> None:
+    import transforms.link.records
+
+    sizes: list[int] = []
+    real = transforms.link.records.link_validated
+
+    def counting(index, batch, analyst=None, usccs_checked=None):
+        sizes.append(len(batch.ids))
+        return real(index, batch, analyst, usccs_checked)
+
+    con = connect(tmp_path / "w.duckdb")
+    try:
+        write_run(tmp_path / "runs", "r1", "miit_licences", licences_of(len(OPERATORS)))
+        write_run(tmp_path / "runs", "r1", "creditchina_penalties",
+                  {f"P{i}": penalty(s, f"京罚〔2026〕{i}号", i % 2 == 0) for i, s in enumerate(SUBJECTS)},
+                  record_type="penalty")
+        load_run(con, tmp_path / "runs" / "r1")
+        build(con, targets=["core.record_links"], as_of=AS_OF, tests=False)
+        whole = links(con)
+        monkeypatch.setattr(transforms.link.records, "link_validated", counting)
+        monkeypatch.setattr(transforms.link.records, "PAIR_BATCH", 3)
+        build(con, targets=["core.record_links"], as_of=AS_OF, tests=False, full=True)
+        assert len(sizes) > 2 and max(sizes) <= 3
+        assert links(con) == whole
+    finally:
+        con.close()
+
+
 def test_a_changed_operator_re_decides_only_the_pairs_that_read_its_keys(tmp_path: Path, monkeypatch) -> None:
     import transforms.link.records
 

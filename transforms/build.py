@@ -9,7 +9,8 @@ Models live in one file each, named for what they hold:
   so no shared model names a source.
 A `.sql` model is a SELECT (staging: a view; core and marts: a table; a table whose SQL opens with
 `-- refresh: by record_id` is refreshed from the records that changed, transforms/refresh.py); a `.py` model has
-`model(con) -> pyarrow.Table | pandas.DataFrame` (the linker). A model's name is `<layer>.<name>`; its
+`model(con) -> pyarrow.Table | pandas.DataFrame | duckdb.DuckDBPyRelation` (a relation is written
+without passing through Python). A model's name is `<layer>.<name>`; its
 dependencies are the other models it names. Seeds: transforms/seeds/*.csv, plus `seeds.sources` and
 `seeds.record_types` from the sources' declarations (spiders/<source>/source.yml). Data tests
 (transforms/data_tests/*.sql) are queries that must return no rows.

@@ -25,6 +25,10 @@ RECORD_COLUMNS = ("record_id", "name", "uscc")
 JUDGEMENT_COLUMNS = ("record_id", "operator_id", "judgement")
 JUDGEMENTS = ("positive", "negative", "unsure")
 OUTPUT_COLUMNS = ("record_id", "operator_id", "status", "method", "score", "is_branch", "evidence")
+# Distinct (name, USCC) pairs the warehouse linker (core.record_links) decides at a time: a first build at 10M
+# records has ~2M pairs, and the linker's frames for all of them at once took the process past 7 GB. Each
+# pair's decision depends on the pair and the operators only, so batches give the same decisions.
+PAIR_BATCH = 250_000
 _NAME_METHODS = frozenset({"name_exact", "alias", "fuzzy"})  # the record claims to BE the operator
 
 

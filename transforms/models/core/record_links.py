@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+import transforms.link.records as linker_records
 from transforms.build import CACHE_SCHEMA
 from transforms.link.index import CAPPED_KEYS, MAX_BUCKET, OperatorIndex, build_index, keys_by_operator
 from transforms.link.records import RecordBatch
@@ -128,7 +129,23 @@ def keep_lookup_keys(con: duckdb.DuckDBPyConnection, table: str,
     return checked
 
 
-def model(con: duckdb.DuckDBPyConnection) -> pa.Table:
+def decide_pairs(con: duckdb.DuckDBPyConnection, pairs: pd.DataFrame, every_operator: OperatorIndex | None) -> None:
+    """Decide `pairs` (record_id = pair_key, name, uscc) and keep each decision with its lookup keys, against
+    every operator's index when given (a first build), else against the operators holding one of their keys."""
+    from transforms.link.records import link_validated, validated_records
+
+    batch = validated_records(pairs)
+    usccs = keep_lookup_keys(con, "link_new_keys", batch)
+    index = every_operator or build_index(operators_for(con, "link_new_keys"))
+    new_links = link_validated(index, batch, usccs_checked=usccs)[COLUMNS]  # noqa: F841 (read by DuckDB)
+    con.execute(f"""
+        INSERT INTO {PAIRS}
+        SELECT l.record_id, l.operator_id, l.status, l.method, l.score::DOUBLE, l.is_branch::BOOLEAN,
+               l.evidence, k.lookup_keys
+        FROM new_links l JOIN link_new_keys k USING (record_id)""")
+
+
+def model(con: duckdb.DuckDBPyConnection) -> pa.Table | duckdb.DuckDBPyRelation:
     con.execute("""
         CREATE OR REPLACE TEMP TABLE link_subjects AS
         SELECT record_id, subject_name AS name, subject_uscc AS uscc,
@@ -143,7 +160,7 @@ def model(con: duckdb.DuckDBPyConnection) -> pa.Table:
     if not con.execute("SELECT count(*) FROM link_subjects").fetchall()[0][0]:
         return EMPTY
     from transforms.link import link_records
-    from transforms.link.records import link_validated, validated_records
+    from transforms.link.records import validated_records
 
     con.execute("""
         CREATE OR REPLACE TEMP TABLE link_operators AS
@@ -152,21 +169,19 @@ def model(con: duckdb.DuckDBPyConnection) -> pa.Table:
     _start_cache(con)
     con.execute(f"DELETE FROM {PAIRS} WHERE pair_key NOT IN (SELECT pair_key FROM link_subjects)")
     every_operator = refresh_operators(con)
-    pairs = con.sql(f"""
-        SELECT pair_key AS record_id, any_value(name) AS name, any_value(uscc) AS uscc FROM link_subjects
-        WHERE record_id NOT IN (SELECT record_id FROM link_judged)
-          AND pair_key NOT IN (SELECT pair_key FROM {PAIRS})
-        GROUP BY pair_key""").df()
-    if len(pairs):
-        batch = validated_records(pairs)
-        usccs = keep_lookup_keys(con, "link_new_keys", batch)
-        index = every_operator or build_index(operators_for(con, "link_new_keys"))
-        new_links = link_validated(index, batch, usccs_checked=usccs)[COLUMNS]  # noqa: F841 (read by DuckDB)
-        con.execute(f"""
-            INSERT INTO {PAIRS}
-            SELECT l.record_id, l.operator_id, l.status, l.method, l.score::DOUBLE, l.is_branch::BOOLEAN,
-                   l.evidence, k.lookup_keys
-            FROM new_links l JOIN link_new_keys k USING (record_id)""")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE link_new_pairs AS
+        SELECT row_number() OVER (ORDER BY record_id) - 1 AS n, * FROM (
+            SELECT pair_key AS record_id, any_value(name) AS name, any_value(uscc) AS uscc FROM link_subjects
+            WHERE record_id NOT IN (SELECT record_id FROM link_judged)
+              AND pair_key NOT IN (SELECT pair_key FROM {PAIRS})
+            GROUP BY pair_key)""")
+    [(count,)] = con.execute("SELECT count(*) FROM link_new_pairs").fetchall()
+    step = linker_records.PAIR_BATCH
+    for start in range(0, count, step):
+        pairs = con.sql("SELECT record_id, name, uscc FROM link_new_pairs WHERE n >= ? AND n < ?",
+                        params=[start, start + step]).df()
+        decide_pairs(con, pairs, every_operator)
     judged = con.sql("SELECT * FROM link_judged").df()
     judged_records = con.sql("SELECT record_id, name, uscc FROM link_subjects "
                              "WHERE record_id IN (SELECT record_id FROM link_judged)").df()
@@ -175,8 +190,10 @@ def model(con: duckdb.DuckDBPyConnection) -> pa.Table:
         operators = operators_for(con, "link_judged_keys", also=judged["operator_id"].tolist())
         judged_links = link_records(operators, judged_records, judged)[COLUMNS]  # noqa: F841
     else:
-        judged_links = pd.DataFrame(EMPTY.to_pandas())  # noqa: F841
-    # DuckDB reads the frame above by its local name.
+        judged_links = EMPTY  # noqa: F841
+    con.execute("CREATE OR REPLACE TEMP TABLE link_judged_links AS SELECT * FROM judged_links")
+    # A relation, not a table: the build writes it straight into core.record_links, so the ~1 row per record
+    # (10M at registry scale, evidence included) never sits in Python.
     return con.sql(f"""
         SELECT s.record_id, p.operator_id, p.status, p.method, p.score::DOUBLE AS score,
                p.is_branch::BOOLEAN AS is_branch, p.evidence
@@ -184,4 +201,4 @@ def model(con: duckdb.DuckDBPyConnection) -> pa.Table:
         WHERE s.record_id NOT IN (SELECT record_id FROM link_judged)
         UNION ALL
         SELECT record_id, operator_id, status, method, score::DOUBLE, is_branch::BOOLEAN, evidence
-        FROM judged_links""").to_arrow_table()
+        FROM link_judged_links""")
