@@ -87,17 +87,23 @@ def test_incremental_links_equal_a_full_rebuild(tmp_path_factory, monkeypatch, w
         con.close()
 
 
-def test_a_build_decides_only_pairs_it_has_not_decided(tmp_path: Path, monkeypatch) -> None:
+def count_decided(monkeypatch) -> list[int]:
+    """The number of pairs each call of the linker (what the model calls) decides, as a list that grows."""
     import transforms.link.records
 
-    decided: list[int] = []
+    sizes: list[int] = []
     real = transforms.link.records.link_validated
 
     def counting(index, batch, analyst=None, usccs_checked=None):
-        decided.append(len(batch.ids))
+        sizes.append(len(batch.ids))
         return real(index, batch, analyst, usccs_checked)
 
-    monkeypatch.setattr(transforms.link.records, "link_validated", counting)  # what the model calls
+    monkeypatch.setattr(transforms.link.records, "link_validated", counting)
+    return sizes
+
+
+def test_a_build_decides_only_pairs_it_has_not_decided(tmp_path: Path, monkeypatch) -> None:
+    decided = count_decided(monkeypatch)
     con = connect(tmp_path / "w.duckdb")
     try:
         licences = {f"l{i}": licence_fields(i, name) | {"uscc": uscc(i)} for i, name in enumerate(OPERATORS)}
@@ -119,13 +125,6 @@ def test_a_build_decides_only_pairs_it_has_not_decided(tmp_path: Path, monkeypat
 def test_pairs_decided_in_batches_are_decided_the_same(tmp_path: Path, monkeypatch) -> None:
     import transforms.link.records
 
-    sizes: list[int] = []
-    real = transforms.link.records.link_validated
-
-    def counting(index, batch, analyst=None, usccs_checked=None):
-        sizes.append(len(batch.ids))
-        return real(index, batch, analyst, usccs_checked)
-
     con = connect(tmp_path / "w.duckdb")
     try:
         write_run(tmp_path / "runs", "r1", "miit_licences", licences_of(len(OPERATORS)))
@@ -135,7 +134,7 @@ def test_pairs_decided_in_batches_are_decided_the_same(tmp_path: Path, monkeypat
         load_run(con, tmp_path / "runs" / "r1")
         build(con, targets=["core.record_links"], as_of=AS_OF, tests=False)
         whole = links(con)
-        monkeypatch.setattr(transforms.link.records, "link_validated", counting)
+        sizes = count_decided(monkeypatch)
         monkeypatch.setattr(transforms.link.records, "PAIR_BATCH", 3)
         build(con, targets=["core.record_links"], as_of=AS_OF, tests=False, full=True)
         assert len(sizes) > 2 and max(sizes) <= 3
