@@ -24,7 +24,6 @@ import hashlib
 from datetime import date
 
 import duckdb
-import pyarrow as pa
 
 from transforms.build import CACHE_SCHEMA
 from transforms.removal.engine import (
@@ -40,7 +39,9 @@ RESULTS = f"{CACHE_SCHEMA}.removal_status_results"  # record_id → the answer, 
 STATE = f"{CACHE_SCHEMA}.removal_status_state"  # the as-of date and engine digest those answers hold for
 DIGESTS = "removal_case_digests"  # temp: record_id → md5 of its case row (NULL: the id is not unique)
 FRESH = "removal_fresh_cases"  # temp: the cases this build evaluates
-FRESH_RESULTS = "removal_fresh_results"  # temp: their answers
+# Their answers: a table on disk, not a temp table (DuckDB keeps those in memory: a first build at 10M records
+# ran out of memory there); replaced by each build.
+FRESH_RESULTS = f"{CACHE_SCHEMA}.removal_fresh_results"
 NO_CASES = "removal_no_cases"  # temp: the cases' shape without rows (the cache's columns come from the engine)
 OUTPUT = ", ".join(RESULT_COLUMNS)
 
@@ -100,14 +101,14 @@ def evaluate_fresh(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
     con.execute(f"CREATE OR REPLACE TEMP TABLE {FRESH} AS SELECT * FROM {CASES} AS c "
                 f"WHERE NOT EXISTS (SELECT 1 FROM {RESULTS} AS r WHERE r.record_id = c.record_id)")
     fresh = evaluate_cases(con, FRESH, as_of, install=False, stable_until=True)  # noqa: F841 (read by name)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {FRESH_RESULTS} AS SELECT * FROM fresh")
+    con.execute(f"CREATE OR REPLACE TABLE {FRESH_RESULTS} AS SELECT * FROM fresh")
     con.execute(f"""
         INSERT INTO {RESULTS} BY NAME
         SELECT f.*, d.case_digest FROM {FRESH_RESULTS} AS f JOIN {DIGESTS} AS d USING (record_id)
         WHERE d.case_digest IS NOT NULL""")
 
 
-def model(con: duckdb.DuckDBPyConnection) -> pa.Table:
+def model(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelation:
     """Every current record's answer at the build's as-of date: kept where still certain, else evaluated."""
     as_of = con.execute("SELECT getvariable('as_of')").fetchall()[0][0]
     install_rules(con)
@@ -115,10 +116,10 @@ def model(con: duckdb.DuckDBPyConnection) -> pa.Table:
     prepare_cache(con, inputs_digest(con, columns), as_of)
     drop_stale(con, columns, as_of)
     evaluate_fresh(con, as_of)
-    # Arrow keeps DATE columns as dates (a DataFrame would turn them into timestamps). A case without a
-    # unique record_id is never kept, so its fresh answer is added here.
+    # A relation, written by the build straight into core.removal_status (not through Python: ~1 row per
+    # record). A case without a unique record_id is never kept, so its fresh answer is added here.
     return con.sql(f"""
         SELECT {OUTPUT} FROM {RESULTS}
         UNION ALL
         SELECT {', '.join(f'f.{c}' for c in RESULT_COLUMNS)} FROM {FRESH_RESULTS} AS f
-        LEFT JOIN {DIGESTS} AS d USING (record_id) WHERE d.case_digest IS NULL""").to_arrow_table()
+        LEFT JOIN {DIGESTS} AS d USING (record_id) WHERE d.case_digest IS NULL""")
