@@ -10,7 +10,8 @@ Models live in one file each, named for what they hold:
 A `.sql` model is a SELECT (staging: a view; core and marts: a table; a table whose SQL opens with
 `-- refresh: by record_id` is refreshed from the records that changed, transforms/refresh.py); a `.py` model has
 `model(con) -> pyarrow.Table | pandas.DataFrame | duckdb.DuckDBPyRelation` (a relation is written
-without passing through Python). A model's name is `<layer>.<name>`; its
+without passing through Python; an optional `after_build(con)` then drops what it read). A model's name
+is `<layer>.<name>`; its
 dependencies are the other models it names. Seeds: transforms/seeds/*.csv, plus `seeds.sources` and
 `seeds.record_types` from the sources' declarations (spiders/<source>/source.yml). Data tests
 (transforms/data_tests/*.sql) are queries that must return no rows.
@@ -196,12 +197,12 @@ def select(models: dict[str, Model], targets: list[str] | None) -> list[str]:
     return [name for name in order if name in wanted]
 
 
-def _python_model(model: Model, con: duckdb.DuckDBPyConnection) -> object:
+def _python_module(model: Model) -> object:
     spec = importlib.util.spec_from_file_location(f"creditwatch_model_{model.path.stem}", model.path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.model(con)
+    return module
 
 
 def build_model(con: duckdb.DuckDBPyConnection, model: Model) -> None:
@@ -209,8 +210,11 @@ def build_model(con: duckdb.DuckDBPyConnection, model: Model) -> None:
     if model.path is None:
         con.execute(f"CREATE OR REPLACE VIEW {model.name} AS\n{union_sql(con, model)}")
     elif model.path.suffix == ".py":
-        frame = _python_model(model, con)  # noqa: F841 (DuckDB reads the local by name)
+        module = _python_module(model)
+        frame = module.model(con)  # noqa: F841 (DuckDB reads the local by name)
         con.execute(f"CREATE OR REPLACE TABLE {model.name} AS SELECT * FROM frame")
+        if hasattr(module, "after_build"):  # drops what the relation it returned read (scratch tables)
+            module.after_build(con)
     else:
         kind = "VIEW" if model.materialized == "view" else "TABLE"
         con.execute(f"CREATE OR REPLACE {kind} {model.name} AS\n{model.text}")

@@ -40,7 +40,7 @@ STATE = f"{CACHE_SCHEMA}.removal_status_state"  # the as-of date and engine dige
 DIGESTS = "removal_case_digests"  # temp: record_id → md5 of its case row (NULL: the id is not unique)
 FRESH = "removal_fresh_cases"  # temp: the cases this build evaluates
 # Their answers: a table on disk, not a temp table (DuckDB keeps those in memory: a first build at 10M records
-# ran out of memory there); replaced by each build.
+# ran out of memory there); dropped once the build has written core.removal_status (after_build).
 FRESH_RESULTS = f"{CACHE_SCHEMA}.removal_fresh_results"
 NO_CASES = "removal_no_cases"  # temp: the cases' shape without rows (the cache's columns come from the engine)
 OUTPUT = ", ".join(RESULT_COLUMNS)
@@ -123,3 +123,8 @@ def model(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelation:
         UNION ALL
         SELECT {', '.join(f'f.{c}' for c in RESULT_COLUMNS)} FROM {FRESH_RESULTS} AS f
         LEFT JOIN {DIGESTS} AS d USING (record_id) WHERE d.case_digest IS NULL""")
+
+
+def after_build(con: duckdb.DuckDBPyConnection) -> None:
+    """The fresh answers were scratch: a rerun must leave the warehouse as the first run did."""
+    con.execute(f"DROP TABLE IF EXISTS {FRESH_RESULTS}")
