@@ -39,8 +39,8 @@ RESULTS = f"{CACHE_SCHEMA}.removal_status_results"  # record_id → the answer, 
 STATE = f"{CACHE_SCHEMA}.removal_status_state"  # the as-of date and engine digest those answers hold for
 DIGESTS = "removal_case_digests"  # temp: record_id → md5 of its case row (NULL: the id is not unique)
 FRESH = "removal_fresh_cases"  # temp: the cases this build evaluates
-# Their answers: a table on disk, not a temp table (DuckDB keeps those in memory: a first build at 10M records
-# ran out of memory there); dropped once the build has written core.removal_status (after_build).
+# Their answers: a table on disk, not a temp table, so it may outgrow memory (a first build at 10M records still
+# runs out of DuckDB memory in the evaluation itself: bench/results.md); dropped by after_build.
 FRESH_RESULTS = f"{CACHE_SCHEMA}.removal_fresh_results"
 NO_CASES = "removal_no_cases"  # temp: the cases' shape without rows (the cache's columns come from the engine)
 OUTPUT = ", ".join(RESULT_COLUMNS)
