@@ -10,8 +10,7 @@ Models live in one file each, named for what they hold:
 A `.sql` model is a SELECT (staging: a view; core and marts: a table; a table whose SQL opens with
 `-- refresh: by record_id` is refreshed from the records that changed, transforms/refresh.py); a `.py` model has
 `model(con) -> pyarrow.Table | pandas.DataFrame | duckdb.DuckDBPyRelation` (a relation is written
-without passing through Python; an optional `after_build(con)` then drops what it read). A model's name
-is `<layer>.<name>`; its
+without passing through Python). A model's name is `<layer>.<name>`; its
 dependencies are the other models it names. Seeds: transforms/seeds/*.csv, plus `seeds.sources` and
 `seeds.record_types` from the sources' declarations (spiders/<source>/source.yml). Data tests
 (transforms/data_tests/*.sql) are queries that must return no rows.
@@ -213,8 +212,6 @@ def build_model(con: duckdb.DuckDBPyConnection, model: Model) -> None:
         module = _python_module(model)
         frame = module.model(con)  # noqa: F841 (DuckDB reads the local by name)
         con.execute(f"CREATE OR REPLACE TABLE {model.name} AS SELECT * FROM frame")
-        if hasattr(module, "after_build"):  # drops what the relation it returned read (scratch tables)
-            module.after_build(con)
     else:
         kind = "VIEW" if model.materialized == "view" else "TABLE"
         con.execute(f"CREATE OR REPLACE {kind} {model.name} AS\n{model.text}")

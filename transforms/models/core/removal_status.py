@@ -39,9 +39,7 @@ RESULTS = f"{CACHE_SCHEMA}.removal_status_results"  # record_id → the answer, 
 STATE = f"{CACHE_SCHEMA}.removal_status_state"  # the as-of date and engine digest those answers hold for
 DIGESTS = "removal_case_digests"  # temp: record_id → md5 of its case row (NULL: the id is not unique)
 FRESH = "removal_fresh_cases"  # temp: the cases this build evaluates
-# Their answers: a table on disk, not a temp table, so it may outgrow memory (a first build at 10M records still
-# runs out of DuckDB memory in the evaluation itself: bench/results.md); dropped by after_build.
-FRESH_RESULTS = f"{CACHE_SCHEMA}.removal_fresh_results"
+FRESH_RESULTS = "removal_fresh_results"  # temp: their answers
 NO_CASES = "removal_no_cases"  # temp: the cases' shape without rows (the cache's columns come from the engine)
 OUTPUT = ", ".join(RESULT_COLUMNS)
 
@@ -101,7 +99,7 @@ def evaluate_fresh(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
     con.execute(f"CREATE OR REPLACE TEMP TABLE {FRESH} AS SELECT * FROM {CASES} AS c "
                 f"WHERE NOT EXISTS (SELECT 1 FROM {RESULTS} AS r WHERE r.record_id = c.record_id)")
     fresh = evaluate_cases(con, FRESH, as_of, install=False, stable_until=True)  # noqa: F841 (read by name)
-    con.execute(f"CREATE OR REPLACE TABLE {FRESH_RESULTS} AS SELECT * FROM fresh")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {FRESH_RESULTS} AS SELECT * FROM fresh")
     con.execute(f"""
         INSERT INTO {RESULTS} BY NAME
         SELECT f.*, d.case_digest FROM {FRESH_RESULTS} AS f JOIN {DIGESTS} AS d USING (record_id)
@@ -124,7 +122,3 @@ def model(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelation:
         SELECT {', '.join(f'f.{c}' for c in RESULT_COLUMNS)} FROM {FRESH_RESULTS} AS f
         LEFT JOIN {DIGESTS} AS d USING (record_id) WHERE d.case_digest IS NULL""")
 
-
-def after_build(con: duckdb.DuckDBPyConnection) -> None:
-    """The fresh answers were scratch: a rerun must leave the warehouse as the first run did."""
-    con.execute(f"DROP TABLE IF EXISTS {FRESH_RESULTS}")
