@@ -9,6 +9,8 @@ and a few that reach the remaining answers (unknown, a listing kept by a new pen
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -73,12 +75,30 @@ def sorted_rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
     return sorted(con.execute(sql).fetchall(), key=repr)
 
 
+@contextmanager
+def counting_evaluated() -> Iterator[list[int]]:
+    """The number of cases each of the model's evaluation queries is given, while the block runs."""
+    counts: list[int] = []
+    real = engine.evaluate_cases
+
+    def counted(con: duckdb.DuckDBPyConnection, cases: str, *args: Any, **kwargs: Any) -> duckdb.DuckDBPyRelation:
+        if cases != removal_model.NO_CASES:  # the shape of the answers, asked once per build
+            counts.append(con.execute(f"SELECT count(*) FROM {cases}").fetchall()[0][0])
+        return real(con, cases, *args, **kwargs)
+
+    engine.evaluate_cases = counted  # the model's module is loaded afresh by each build, from the engine
+    try:
+        yield counts
+    finally:
+        engine.evaluate_cases = real
+
+
 def incremental(con: duckdb.DuckDBPyConnection, as_of: date) -> tuple[list[tuple], int]:
     """core.removal_status built by its model at `as_of`, and how many cases that build evaluated."""
     con.execute("SET VARIABLE as_of = ?::DATE", [as_of])
-    build_model(con, MODEL)
-    evaluated = con.execute(f"SELECT count(*) FROM {removal_model.FRESH}").fetchall()[0][0]
-    return sorted_rows(con, "SELECT * FROM core.removal_status"), evaluated
+    with counting_evaluated() as counts:
+        build_model(con, MODEL)
+    return sorted_rows(con, "SELECT * FROM core.removal_status"), sum(counts)
 
 
 def from_scratch(con: duckdb.DuckDBPyConnection, as_of: date) -> list[tuple]:
@@ -253,11 +273,37 @@ def test_transform_full_empties_the_cache(tmp_path: Path) -> None:
                   record_type="penalty")
         load_run(con, tmp_path / "runs" / "r1")
         build(con, targets=["core.removal_status"], as_of=date(2026, 11, 23), tests=False)
-        build(con, targets=["core.removal_status"], as_of=date(2026, 11, 30), tests=False)
+        with counting_evaluated() as counts:
+            build(con, targets=["core.removal_status"], as_of=date(2026, 11, 30), tests=False)
         kept = sorted_rows(con, "SELECT * FROM core.removal_status")
-        assert con.execute(f"SELECT count(*) FROM {removal_model.FRESH}").fetchall()[0][0] < len(kept) == 3
-        build(con, targets=["core.removal_status"], as_of=date(2026, 11, 30), tests=False, full=True)
-        assert con.execute(f"SELECT count(*) FROM {removal_model.FRESH}").fetchall()[0][0] == len(kept)
+        assert sum(counts) < len(kept) == 3
+        with counting_evaluated() as counts:
+            build(con, targets=["core.removal_status"], as_of=date(2026, 11, 30), tests=False, full=True)
+        assert sum(counts) == len(kept)
         assert sorted_rows(con, "SELECT * FROM core.removal_status") == kept
+    finally:
+        con.close()
+
+
+def test_cases_evaluated_in_batches_are_answered_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first build split into many evaluation queries (a 10M warehouse needs it) gives every case, once,
+    the answer one query gives; a case without a unique record_id is answered too, and not kept."""
+    con = duckdb.connect()
+    cases = {f"t{i}": dict(t) for i, t in enumerate(TEMPLATES)}
+    as_of = date(2026, 11, 23)
+    try:
+        write_cases(con, cases)
+        con.execute("INSERT INTO core.removal_cases SELECT * FROM core.removal_cases WHERE record_id = 't0'")
+        expected = from_scratch(con, as_of)
+        monkeypatch.setattr(engine, "EVALUATE_BATCH", 3)
+        con.execute("SET VARIABLE as_of = ?::DATE", [as_of])
+        with counting_evaluated() as counts:
+            build_model(con, MODEL)
+        assert sorted_rows(con, "SELECT * FROM core.removal_status") == expected
+        assert sum(counts) == len(cases) + 1 and len(counts) == -(-(len(cases) + 1) // 3) > 1
+        with counting_evaluated() as counts:
+            build_model(con, MODEL)
+        assert counts == [2]  # the duplicated id's two cases, evaluated again and still not kept
+        assert sorted_rows(con, "SELECT * FROM core.removal_status") == expected
     finally:
         con.close()

@@ -106,6 +106,9 @@ RESULT_COLUMNS = (
 # With evaluate_cases(..., stable_until=True): the last as-of date on which the row's answer is certain to stay
 # the same for the same case (NULL: it never changes), so an incremental caller re-evaluates only what may change.
 STABLE_UNTIL_COLUMN = "stable_until"
+# Cases per evaluation query where many are answered at once (core.removal_status): a 10M warehouse's first
+# build answered in one query ran out of DuckDB memory. Answers are per case, so any split gives the same.
+EVALUATE_BATCH = 500_000
 # The temp tables install_rules loads and removal_status.sql reads, beside the cases.
 RULE_TABLES = ("removal_rules", "removal_rule_exclusions", "removal_low_fine_thresholds", "removal_calendar")
 

@@ -27,6 +27,7 @@ import duckdb
 
 from transforms.build import CACHE_SCHEMA
 from transforms.removal.engine import (
+    EVALUATE_BATCH,
     RESULT_COLUMNS,
     STABLE_UNTIL_COLUMN,
     evaluate_cases,
@@ -38,8 +39,9 @@ CASES = "core.removal_cases"
 RESULTS = f"{CACHE_SCHEMA}.removal_status_results"  # record_id → the answer, case_digest, stable_until
 STATE = f"{CACHE_SCHEMA}.removal_status_state"  # the as-of date and engine digest those answers hold for
 DIGESTS = "removal_case_digests"  # temp: record_id → md5 of its case row (NULL: the id is not unique)
-FRESH = "removal_fresh_cases"  # temp: the cases this build evaluates
+FRESH = "removal_fresh_cases"  # temp: the cases of one evaluation batch
 FRESH_RESULTS = "removal_fresh_results"  # temp: their answers
+UNKEPT = "removal_unkept_results"  # temp: fresh answers of cases without a unique record_id (never kept)
 NO_CASES = "removal_no_cases"  # temp: the cases' shape without rows (the cache's columns come from the engine)
 OUTPUT = ", ".join(RESULT_COLUMNS)
 
@@ -79,6 +81,7 @@ def prepare_cache(con: duckdb.DuckDBPyConnection, digest: str, as_of: date) -> N
     # Declared, not CREATE TABLE AS an empty query: DuckDB 2.0 then loses a large insert made in the same
     # transaction (count(*) sees the rows, a scan none).
     con.execute(f"CREATE TABLE IF NOT EXISTS {RESULTS} ({typed}, case_digest UHUGEINT)")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {UNKEPT} ({typed})")
 
 
 def drop_stale(con: duckdb.DuckDBPyConnection, columns: list[tuple[str, str]], as_of: date) -> None:
@@ -94,16 +97,34 @@ def drop_stale(con: duckdb.DuckDBPyConnection, columns: list[tuple[str, str]], a
                           WHERE d.record_id = r.record_id AND d.case_digest = r.case_digest)""", [as_of])
 
 
+def fresh_batches(con: duckdb.DuckDBPyConnection) -> int:
+    """How many evaluation queries this build's fresh cases are split into (at least one)."""
+    [(cases,)] = con.execute(f"SELECT count(*) FROM {CASES}").fetchall()
+    [(kept,)] = con.execute(f"SELECT count(*) FROM {RESULTS}").fetchall()
+    return max(1, -(-(cases - kept) // EVALUATE_BATCH))
+
+
 def evaluate_fresh(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
-    """Answer the cases with no kept answer and keep the answers of those with a unique record_id."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {FRESH} AS SELECT * FROM {CASES} AS c "
-                f"WHERE NOT EXISTS (SELECT 1 FROM {RESULTS} AS r WHERE r.record_id = c.record_id)")
-    fresh = evaluate_cases(con, FRESH, as_of, install=False, stable_until=True)  # noqa: F841 (read by name)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {FRESH_RESULTS} AS SELECT * FROM fresh")
-    con.execute(f"""
-        INSERT INTO {RESULTS} BY NAME
-        SELECT f.*, d.case_digest FROM {FRESH_RESULTS} AS f JOIN {DIGESTS} AS d USING (record_id)
-        WHERE d.case_digest IS NOT NULL""")
+    """Answer the cases with no kept answer, EVALUATE_BATCH at a time (split by a hash of record_id); keep
+    the answers of cases with a unique record_id and put the others in UNKEPT."""
+    batches = fresh_batches(con)
+    for batch in range(batches):
+        # A batch's ids hash to it alone, so the answers kept by earlier batches never change its cases.
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {FRESH} AS SELECT * FROM {CASES} AS c "
+                    f"WHERE hash(c.record_id) % {batches} = {batch} "
+                    f"AND NOT EXISTS (SELECT 1 FROM {RESULTS} AS r WHERE r.record_id = c.record_id)")
+        answers = evaluate_cases(con, FRESH, as_of, install=False, stable_until=True)  # noqa: F841 (by name)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {FRESH_RESULTS} AS SELECT * FROM answers")
+        con.execute(f"""
+            INSERT INTO {RESULTS} BY NAME
+            SELECT f.*, d.case_digest FROM {FRESH_RESULTS} AS f JOIN {DIGESTS} AS d USING (record_id)
+            WHERE d.case_digest IS NOT NULL""")
+        con.execute(f"""
+            INSERT INTO {UNKEPT} BY NAME
+            SELECT f.* FROM {FRESH_RESULTS} AS f LEFT JOIN {DIGESTS} AS d USING (record_id)
+            WHERE d.case_digest IS NULL""")
+    con.execute(f"DROP TABLE {FRESH}")
+    con.execute(f"DROP TABLE {FRESH_RESULTS}")
 
 
 def model(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelation:
@@ -116,9 +137,4 @@ def model(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelation:
     evaluate_fresh(con, as_of)
     # A relation, written by the build straight into core.removal_status (not through Python: ~1 row per
     # record). A case without a unique record_id is never kept, so its fresh answer is added here.
-    return con.sql(f"""
-        SELECT {OUTPUT} FROM {RESULTS}
-        UNION ALL
-        SELECT {', '.join(f'f.{c}' for c in RESULT_COLUMNS)} FROM {FRESH_RESULTS} AS f
-        LEFT JOIN {DIGESTS} AS d USING (record_id) WHERE d.case_digest IS NULL""")
-
+    return con.sql(f"SELECT {OUTPUT} FROM {RESULTS} UNION ALL SELECT {OUTPUT} FROM {UNKEPT}")
