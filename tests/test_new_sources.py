@@ -246,6 +246,7 @@ def test_a_filed_report_ends_the_warning_and_the_old_year_stays_in_history(wh) -
     load_run(con, runs / "r2")
     risk, warnings, _ = warnings_at(con, date(2026, 12, 1))
     assert "B1-20240001" not in risk and (LATE, "telecom_licence") not in warnings
-    versions = con.execute("SELECT list(fields_json ->> 'last_filed_year' ORDER BY version) FROM raw.record_versions "
-                           "WHERE record_id = ?", [record_id("miit_annual_reports", "l1")]).fetchone()[0]
+    versions = con.execute("SELECT list(fields_json ->> 'last_filed_year' ORDER BY version) "
+                           "FROM raw.record_version_contents WHERE record_id = ?",
+                           [record_id("miit_annual_reports", "l1")]).fetchone()[0]
     assert versions == ["2024", "2025"]

@@ -109,3 +109,40 @@ def test_a_manifest_of_an_unknown_format_or_field_is_refused_by_name(tmp_path: P
             assert con.execute("SELECT count(*) FROM ops.runs").fetchone()[0] == 0
     finally:
         con.close()
+
+
+def test_a_records_content_is_stored_once_and_every_version_still_reads_its_own(tmp_path: Path,
+                                                                                warehouse: Path) -> None:
+    """raw.records holds the current content; raw.record_versions only the content later versions replaced;
+    raw.record_version_contents reads each version with its own."""
+    con = connect(warehouse)
+    contents = [licence_fields(1), licence_fields(1, expires="2030-01-01"), licence_fields(1, expires="2031-01-01")]
+    for n, fields in enumerate(contents, start=1):
+        load_run(con, write_run(tmp_path, f"r{n}", "miit_licences", {"a": fields, "b": licence_fields(2)},
+                                finished_at=f"2026-11-{n + 15}T06:00:00+00:00"))
+    stored = con.execute("SELECT v.version, v.fields_json IS NOT NULL FROM raw.record_versions v JOIN raw.records r "
+                         "USING (record_id) WHERE r.natural_key = 'a' ORDER BY v.version").fetchall()
+    assert stored == [(1, True), (2, True), (3, False)]  # the current version's content is raw.records's alone
+    assert con.execute("SELECT count(*) FROM raw.record_versions WHERE fields_json IS NOT NULL").fetchone()[0] == 2
+    history = con.execute("SELECT v.version, json_extract_string(v.fields_json, '$.business_types[0].expires_on'), "
+                          "v.content_hash = r.content_hash "
+                          "FROM raw.record_version_contents v JOIN raw.records r USING (record_id) "
+                          "WHERE r.natural_key = 'a' ORDER BY v.version").fetchall()
+    assert history == [(1, "2027-06-30", False), (2, "2030-01-01", False), (3, "2031-01-01", True)]
+
+
+def test_the_migration_keeps_the_current_content_once(tmp_path: Path, warehouse: Path) -> None:
+    """A warehouse from before migration 008 (every version's content in raw.record_versions) keeps only the
+    replaced versions' there; the history reads the same."""
+    from warehouse.db import MIGRATIONS
+
+    con = connect(warehouse)
+    load_run(con, write_run(tmp_path, "r1", "miit_licences", {"a": licence_fields(1)}))
+    load_run(con, write_run(tmp_path, "r2", "miit_licences", {"a": licence_fields(1, expires="2030-01-01")}))
+    history = con.execute("SELECT * FROM raw.record_version_contents ORDER BY version").fetchall()
+    # as an earlier load left it: the current content in both tables
+    con.execute("UPDATE raw.record_versions v SET raw_json = r.raw_json, fields_json = r.fields_json "
+                "FROM raw.records r WHERE r.record_id = v.record_id AND r.version = v.version")
+    con.execute((MIGRATIONS / "008_json_once.sql").read_text("utf-8"))
+    assert con.execute("SELECT version FROM raw.record_versions WHERE fields_json IS NOT NULL").fetchall() == [(1,)]
+    assert con.execute("SELECT * FROM raw.record_version_contents ORDER BY version").fetchall() == history

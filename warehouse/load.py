@@ -129,7 +129,7 @@ def _load_source(
         con.execute(
             """
             INSERT INTO raw.record_versions
-            SELECT record_id, old_version + 1, content_hash, $1, $2, raw_json, fields_json
+            SELECT record_id, old_version + 1, content_hash, $1, $2, NULL, NULL
             FROM incoming_content""",
             args,
         )
@@ -144,6 +144,18 @@ def _load_source(
             FROM incoming_content f JOIN raw.records r USING (record_id) WHERE f.is_changed""",
             args,
         )
+        # The content is stored once (migration 008): the version being replaced takes its content from
+        # raw.records into raw.record_versions (deleted and inserted again, as above) before the new one lands.
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE replaced_versions AS
+            SELECT v.record_id, v.version, v.content_hash, v.run_id, v.seen_at, r.raw_json, r.fields_json
+            FROM raw.record_versions v JOIN raw.records r ON r.record_id = v.record_id AND r.version = v.version
+            WHERE v.record_id IN (SELECT record_id FROM changed_rows)"""
+        )
+        con.execute("DELETE FROM raw.record_versions v USING replaced_versions p "
+                    "WHERE v.record_id = p.record_id AND v.version = p.version")
+        con.execute("INSERT INTO raw.record_versions SELECT * FROM replaced_versions")
         con.execute("DELETE FROM raw.records WHERE record_id IN (SELECT record_id FROM changed_rows)")
         con.execute("INSERT INTO raw.records SELECT *, NULL, NULL FROM changed_rows")
         # An unchanged record writes only what moved (a column the UPDATE names is rewritten for every row it
@@ -158,7 +170,8 @@ def _load_source(
         ).fetchone()
         result.new += new
         result.changed += changed
-        for temp in ("incoming", "incoming_content", "changed_rows"):  # the build that follows needs the memory
+        # the build that follows needs the memory
+        for temp in ("incoming", "incoming_content", "changed_rows", "replaced_versions"):
             con.execute(f"DROP TABLE IF EXISTS temp.{temp}")
     # A file covers only what it holds (pipelines/ingest.py): it never implies a removal.
     if complete and manifest.infer_removals:

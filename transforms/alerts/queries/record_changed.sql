@@ -5,8 +5,8 @@ WITH versions AS (
            list_filter(list_sort(list_distinct(json_keys(p.fields_json) || json_keys(v.fields_json))),
                        lambda k: json_extract(p.fields_json, '$.' || k)
                                  IS DISTINCT FROM json_extract(v.fields_json, '$.' || k)) AS fields
-    FROM raw.record_versions v
-    JOIN raw.record_versions p ON p.record_id = v.record_id AND p.version = v.version - 1
+    FROM raw.record_version_contents v
+    JOIN raw.record_version_contents p ON p.record_id = v.record_id AND p.version = v.version - 1
     WHERE v.version > 1 AND v.seen_at >= $since
 )
 SELECT a.*, a.record_id AS subject, v.version::VARCHAR AS discriminator, v.seen_at AS occurred_at,
