@@ -70,12 +70,13 @@ class Target:
     share_of_full: float | None = None  # incremental: a fraction of the full run's median
     memory: int | None = None  # a peak-RSS limit other than MEMORY_TARGET
     speedup: float | None = None  # link_file: times faster than the naive matcher's projected seconds
+    figure: str | None = None  # judge this figure of each run (its median) instead of the stage's seconds
 
 
 TARGETS = {
     "crawl": Target("items/s reported (politeness off)"),
     "load": Target("≤ 60 s for 10M rows", 60, 10_000_000),
-    "transform": Target("all marts ≤ 60 s on 10M", 60, 10_000_000),
+    "transform": Target("all marts ≤ 60 s on 10M", 60, 10_000_000, figure="marts_seconds"),
     "link": Target("≤ 60 s for 1M × 60k", 60, 1_000_000),
     "incremental": Target("≤ 20 % of the full run", share_of_full=0.20),
     "removal": Target("≤ 2 GiB RSS at any file size", memory=2 * GIB),
@@ -93,10 +94,15 @@ class Measure:
     seconds: list[float] = field(default_factory=list)
     peak_rss: list[int] = field(default_factory=list)  # bytes
     extra: dict[str, Any] = field(default_factory=dict)
+    figures: dict[str, list[float]] = field(default_factory=dict)  # a Target.figure's value in each run
 
     @property
     def median(self) -> float:
         return statistics.median(self.seconds)
+
+    def judged(self, target: Target) -> float:
+        """The median a time target is judged on: the stage's seconds, or the target's own figure."""
+        return statistics.median(self.figures[target.figure]) if target.figure else self.median
 
     @property
     def rss(self) -> int:
@@ -230,7 +236,9 @@ def work_transform(work: Path, scale: str) -> dict[str, Any]:
     _keep_as(path, work / "base_built.duckdb")
     rows = count(work / "base_built.duckdb", "SELECT count(*) FROM raw.records")
     slowest = sorted(result.seconds.items(), key=lambda kv: -kv[1])[:5]
-    return {"seconds": seconds, "rows": rows, "unit": "records", "extra": {"slowest_models": slowest}}
+    marts = sum(s for name, s in result.seconds.items() if name.startswith("marts."))
+    return {"seconds": seconds, "rows": rows, "unit": "records",
+            "extra": {"marts_seconds": round(marts, 2), "slowest_models": slowest}}
 
 
 def count(path: Path, query: str) -> int:
@@ -644,6 +652,9 @@ def run_stage(stage: str, work: Path, scale: str, repeat: int) -> Measure:
             measure = Measure(stage, figures["rows"], figures["unit"], extra=figures.get("extra", {}))
         measure.seconds.append(figures["seconds"])
         measure.peak_rss.append(rss)
+        target = TARGETS.get(stage)
+        if target and target.figure:
+            measure.figures.setdefault(target.figure, []).append(figures["extra"][target.figure])
         print(f"  {stage} run {number + 1}/{runs}: {figures['seconds']:.2f} s, {figures['rows']:,} "
               f"{figures['unit']}, peak RSS {rss / 2**20:,.0f} MiB", flush=True)
     assert measure is not None
@@ -680,15 +691,17 @@ def verdict(measure: Measure, full: Measure | None) -> tuple[str, str]:
         return target.text, f"{'yes' if met else 'no'} ({share:.0%} of {full.median:.1f} s){memory_note}"
     if target.seconds is None:
         return target.text, ("yes" if memory_ok else "no") + memory_note
+    judged = f" {target.figure}" if target.figure else ""
     if target.at_rows and measure.rows != target.at_rows and not (
             0.9 <= measure.rows / target.at_rows <= 1.1):
-        projected = measure.median * target.at_rows / max(measure.rows, 1)
+        projected = measure.judged(target) * target.at_rows / max(measure.rows, 1)
         met = projected <= target.seconds and memory_ok
-        return target.text, (f"{'likely' if met else 'unlikely'} (linear projection {projected:.0f} s)"
+        return target.text, (f"{'likely' if met else 'unlikely'} (linear projection {projected:.0f} s{judged})"
                              + memory_note)
-    met = measure.median <= target.seconds and memory_ok
-    over = "" if measure.median <= target.seconds else f", {measure.median - target.seconds:.0f} s over"
-    return target.text, f"{'yes' if met else 'no'}{over}{memory_note}"
+    seconds = measure.judged(target)
+    met = seconds <= target.seconds and memory_ok
+    over = "" if seconds <= target.seconds else f", {seconds - target.seconds:.0f} s over"
+    return target.text, f"{'yes' if met else 'no'} ({seconds:.1f} s{judged}){over}{memory_note}"
 
 
 def _speedup_verdict(measure: Measure, speedup: float, memory_ok: bool) -> str:

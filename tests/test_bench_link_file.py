@@ -43,3 +43,14 @@ def test_the_speedup_verdict_reads_the_naive_projection() -> None:
     assert verdict(measure, None)[1].startswith("no (409×")
     del measure.extra["naive_projected_s"]
     assert verdict(measure, None)[1].startswith("n/a")
+
+
+def test_the_transform_is_judged_on_its_marts_seconds() -> None:
+    """'all marts ≤ 60 s on 10M': the median of the marts' seconds in each run, not the whole build's."""
+    measure = Measure("transform", 10_000_000, "records", seconds=[700.0, 800.0, 900.0], peak_rss=[GIB] * 3,
+                      figures={"marts_seconds": [50.0, 70.0, 55.0]})
+    assert verdict(measure, None)[1] == "yes (55.0 s marts_seconds)"
+    measure.figures["marts_seconds"] = [61.0, 70.0, 55.0]
+    assert verdict(measure, None)[1] == "no (61.0 s marts_seconds), 1 s over"
+    small = Measure("transform", 1_000_000, "records", seconds=[70.0], peak_rss=[GIB], figures={"marts_seconds": [7.0]})
+    assert verdict(small, None)[1].startswith("unlikely (linear projection 70 s marts_seconds)")
