@@ -316,3 +316,28 @@ def test_workbook_report_and_marts_count_the_same(con, tmp_path: Path, watchlist
                f"AND link_status IN ('linked', 'review') AND {in_scope}")
     assert int(report["本周新增"]) == new
     assert expected[("在公示", "在公示记录数")] > 0
+
+
+def test_a_table_longer_than_a_worksheet_goes_on_in_continuation_sheets(con, tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past Excel's row limit (xlsxwriter would drop the rows without a word) a table continues on
+    "<title> (2)", …: every row is in the workbook once, each part with its header, frozen and filtered."""
+    import transforms.export as export
+
+    expected = {spec.key: len(frame) for spec, frame in
+                ((s, collect_tables(con, WEEK)[s.key]) for s in SHEETS)}
+    assert expected["open_records"] == 3
+    monkeypatch.setattr(export, "EXCEL_MAX_ROWS", 3)  # two rows a sheet
+    result = export_week(con, tmp_path, WEEK)
+    book = openpyxl.load_workbook(next(p for p in result.files if p.suffix == ".xlsx"))
+    assert [t for t in book.sheetnames if t.startswith("在公示")] == ["在公示", "在公示 (2)"]
+    open_rows = [[c.value for c in row] for t in ("在公示", "在公示 (2)") for row in book[t].iter_rows(min_row=2)]
+    headers = [c.value for c in book["在公示"][1]]
+    assert [c.value for c in book["在公示 (2)"][1]] == headers
+    assert len(open_rows) == 3 and len({tuple(map(str, r)) for r in open_rows}) == 3
+    for spec in SHEETS:
+        parts = [t for t in book.sheetnames if t == spec.zh or t.startswith(f"{spec.zh} (")]
+        assert sum(book[t].max_row - 1 for t in parts) == max(expected[spec.key], 0), spec.key
+        assert len(parts) == max(1, -(-expected[spec.key] // 2)), spec.key
+    for sheet in book.worksheets:
+        assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref.startswith("A1:"), sheet.title

@@ -545,34 +545,57 @@ def _write_cell(sheet: Any, row: int, col: int, value: Any, fmt: Any) -> None:
         sheet.write_string(row, col, escape_cell(str(value)), fmt)
 
 
+# Rows an Excel worksheet holds, its header included. A longer table goes on in continuation sheets, "<title>
+# (2)", … (xlsxwriter drops a cell past the last row without an error: at 10M records the week-1 本周新增 has
+# 2.7M rows).
+EXCEL_MAX_ROWS = 1_048_576
+
+
+def sheet_parts(spec: Sheet, rows: int, lang: str) -> list[tuple[str, range]]:
+    """(title, rows of the table) of each worksheet a table of `rows` rows takes: one, unless it is longer
+    than a worksheet holds."""
+    per_sheet = EXCEL_MAX_ROWS - 1
+    starts = range(0, max(rows, 1), per_sheet)
+    return [(spec.title(lang) if n == 0 else f"{spec.title(lang)} ({n + 1})",
+             range(start, min(start + per_sheet, rows))) for n, start in enumerate(starts)]
+
+
 def write_xlsx(frames: dict[str, pd.DataFrame], path: Path, lang: str) -> Path:
-    """The workbook: one sheet per table, frozen filtered header, widths, date formats, dishonest rows red."""
+    """The workbook: one sheet per table (continued on further sheets past Excel's row limit), frozen filtered
+    header, widths, date formats, dishonest rows red. Rows are flushed as they are written (constant_memory)."""
     tmp = path.with_name(path.name + ".tmp.xlsx")
     book = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
-                                          "remove_timezone": True})
+                                          "remove_timezone": True, "constant_memory": True})
     formats = _Formats(book)
     for spec in SHEETS:
         frame = frames[spec.key]
         shown = display_frame(spec, frame, lang)
-        sheet = book.add_worksheet(spec.title(lang))
-        headers = spec.headers(lang)
-        widths = [_width(h) for h in headers]
-        for col, header in enumerate(headers):
-            sheet.write_string(0, col, header, formats.header)
         dishonest = (frame["record_type"].isin(DISHONEST_TYPES).tolist() if "record_type" in frame.columns
                      else [False] * len(frame))
-        for row, (values, highlighted) in enumerate(zip(shown.itertuples(index=False), dishonest, strict=True), 1):
-            for col, (column, raw) in enumerate(zip(spec.columns, values, strict=True)):
-                value = _plain(raw)
-                _write_cell(sheet, row, col, value, formats.get(column.kind, highlighted))
-                widths[col] = max(widths[col], 10 if column.kind in ("date", "datetime") else _width(value))
-        for col, width in enumerate(widths):
-            sheet.set_column(col, col, min(max(width + 2, 8), 60))
-        sheet.freeze_panes(1, 0)
-        sheet.autofilter(0, 0, max(len(frame), 1), len(headers) - 1)
+        for title, rows in sheet_parts(spec, len(frame), lang):
+            _write_sheet(book.add_worksheet(title), spec, shown.iloc[rows.start:rows.stop],
+                         dishonest[rows.start:rows.stop], formats, lang)
     book.close()
     tmp.replace(path)
     return path
+
+
+def _write_sheet(sheet: Any, spec: Sheet, shown: pd.DataFrame, dishonest: list[bool], formats: _Formats,
+                 lang: str) -> None:
+    headers = spec.headers(lang)
+    widths = [_width(h) for h in headers]
+    # constant_memory writes each row when the next begins: the layout comes first, the rows in order.
+    sheet.freeze_panes(1, 0)
+    sheet.autofilter(0, 0, max(len(shown), 1), len(headers) - 1)
+    for col, header in enumerate(headers):
+        sheet.write_string(0, col, header, formats.header)
+    for row, (values, highlighted) in enumerate(zip(shown.itertuples(index=False), dishonest, strict=True), 1):
+        for col, (column, raw) in enumerate(zip(spec.columns, values, strict=True)):
+            value = _plain(raw)
+            _write_cell(sheet, row, col, value, formats.get(column.kind, highlighted))
+            widths[col] = max(widths[col], 10 if column.kind in ("date", "datetime") else _width(value))
+    for col, width in enumerate(widths):
+        sheet.set_column(col, col, min(max(width + 2, 8), 60))
 
 
 def export_week(con: duckdb.DuckDBPyConnection, out_dir: Path, week: str, lang: str = "zh",
