@@ -24,6 +24,7 @@ from transforms.export import (
     escape_cell,
     export_week,
     read_watchlist,
+    sheet_queries,
     watchlist_scope,
 )
 from transforms.report import collect_report
@@ -205,6 +206,7 @@ def test_corrected_dates_and_dimension_one_reach_the_workbook(con, tmp_path: Pat
 def test_csv_and_parquet_round_trip(con, tmp_path: Path) -> None:
     export_week(con, tmp_path, WEEK)
     frames = collect_tables(con, WEEK)
+    queries = {q.sheet.key: q for q in sheet_queries(con, WEEK)}
     for sheet in SHEETS:
         raw = (tmp_path / f"{sheet.key}.csv").read_bytes()
         assert raw.startswith(b"\xef\xbb\xbf"), sheet.key
@@ -213,10 +215,19 @@ def test_csv_and_parquet_round_trip(con, tmp_path: Path) -> None:
         assert rows[0] == sheet.headers("zh")
         shown = display_frame(sheet, frames[sheet.key], "zh")
         assert len(rows) - 1 == len(shown), sheet.key
-        back = pq.read_table(tmp_path / f"{sheet.key}.parquet").to_pandas()
-        assert list(back.columns) == [c.name for c in sheet.columns]
-        pd.testing.assert_frame_equal(back.astype(str), frames[sheet.key].reset_index(drop=True).astype(str),
-                                      check_dtype=False)
+        back = pq.read_table(tmp_path / f"{sheet.key}.parquet")
+        assert back.column_names == [c.name for c in sheet.columns]
+        if sheet.key in queries:  # the mart's rows with their SQL types (DATE, DECIMAL, lists), in the sheet's order
+            query = queries[sheet.key]
+            columns = ", ".join(back.column_names)
+            assert back.to_pylist() == con.execute(f"SELECT {columns} FROM ({query.sql})",
+                                                   query.params).to_arrow_table().to_pylist(), sheet.key
+            if "record_id" in back.column_names:
+                assert back.column("record_id").to_pylist() == frames[sheet.key]["record_id"].tolist()
+            assert back.num_rows == len(frames[sheet.key]), sheet.key
+        else:
+            pd.testing.assert_frame_equal(back.to_pandas().astype(str), frames[sheet.key].astype(str),
+                                          check_dtype=False)
     with (tmp_path / "open_records.csv").open(encoding="utf-8-sig", newline="") as handle:
         penalty_row = next(r for r in csv.DictReader(handle) if r["记录类型"] == "行政处罚")
     assert penalty_row["内容摘要"] == "'" + INJECTION and penalty_row["决定/列入日期"] == "2026-05-01"
@@ -341,3 +352,23 @@ def test_a_table_longer_than_a_worksheet_goes_on_in_continuation_sheets(con, tmp
         assert len(parts) == max(1, -(-expected[spec.key] // 2)), spec.key
     for sheet in book.worksheets:
         assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref.startswith("A1:"), sheet.title
+
+
+def test_a_failed_export_leaves_the_folder_as_it_was(con, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The files are streamed under temporary names and renamed only once every one is complete."""
+    import transforms.export as export
+
+    first = export_week(con, tmp_path, WEEK)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert {p.name for p in first.files} == set(before)
+    real = export._export_table
+
+    def failing(con, query, *args, **kwargs) -> None:
+        if query.sheet is export.REVIEW_SHEET:
+            raise OSError("disk full")
+        real(con, query, *args, **kwargs)
+
+    monkeypatch.setattr(export, "_export_table", failing)
+    with pytest.raises(OSError, match="disk full"):
+        export_week(con, tmp_path, WEEK, lang="en")
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before

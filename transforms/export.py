@@ -348,9 +348,17 @@ def _as_of(con: duckdb.DuckDBPyConnection) -> date:
     return day or date.today()
 
 
-def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any], sheet: Sheet) -> pd.DataFrame:
-    used = {k: v for k, v in params.items() if f"${k}" in sql}
-    return _typed(con.execute(sql, used).df(), sheet)
+@dataclass(frozen=True)
+class SheetQuery:
+    """A sheet's rows: the SQL over its mart (in the sheet's order) and the parameters it uses."""
+
+    sheet: Sheet
+    sql: str
+    params: dict[str, Any]
+
+
+def _frame(con: duckdb.DuckDBPyConnection, query: SheetQuery) -> pd.DataFrame:
+    return _typed(con.execute(query.sql, query.params).df(), query.sheet)
 
 
 def _typed(frame: pd.DataFrame, sheet: Sheet) -> pd.DataFrame:
@@ -366,52 +374,77 @@ def scope_of(con: duckdb.DuckDBPyConnection, watchlist: Path | None) -> Scope:
     return EVERY_OPERATOR if watchlist is None else watchlist_scope(con, watchlist)
 
 
-def collect_tables(con: duckdb.DuckDBPyConnection, week: str,
-                   scope: Scope = EVERY_OPERATOR) -> dict[str, pd.DataFrame]:
-    """Every sheet's rows (machine column names, codes not yet labelled), read from the marts in `scope`."""
-    monday, sunday = parse_week(week)
+def sheet_queries(con: duckdb.DuckDBPyConnection, week: str, scope: Scope = EVERY_OPERATOR) -> list[SheetQuery]:
+    """Every sheet's query but the summary's, for one week and scope. Raises ValueError for a week that starts
+    after the warehouse's as-of date."""
+    monday, _ = parse_week(week)
     as_of = _as_of(con)
     if monday > as_of:
         raise ValueError(f"week {week!r} starts {monday}, after the warehouse's as-of date {as_of}")
     params: dict[str, Any] = {"week": iso_week(monday), "operators": list(scope.operators or ())}
     where = {"scope": scope.sql(), "candidate_scope": scope.sql("candidate_operator_id")}
-    frames = {
-        NEW_SHEET.key: _frame(con, NEW_SQL.format(**where), params, NEW_SHEET),
-        OPEN_SHEET.key: _frame(con, OPEN_SQL.format(**where), params, OPEN_SHEET),
-        REMOVAL_SHEET.key: _frame(con, REMOVAL_SQL.format(**where), params, REMOVAL_SHEET),
-        REPAIR_SHEET.key: _frame(con, REPAIR_SQL.format(**where), params, REPAIR_SHEET),
-        REVIEW_SHEET.key: _frame(con, REVIEW_SQL.format(**where), params, REVIEW_SHEET),
-        LICENCE_SHEET.key: _frame(con, LICENCE_SQL.format(**where), params, LICENCE_SHEET),
-        ANNUAL_SHEET.key: _frame(con, ANNUAL_SQL.format(**where), params, ANNUAL_SHEET),
-        CLOUD_SHEET.key: _frame(con, CLOUD_SQL.format(**where), params, CLOUD_SHEET),
-    }
-    return {SUMMARY_SHEET.key: _summary(frames, week, monday, sunday, as_of, scope), **frames}
+    queries = []
+    for sheet, template in ((NEW_SHEET, NEW_SQL), (OPEN_SHEET, OPEN_SQL), (REMOVAL_SHEET, REMOVAL_SQL),
+                            (REPAIR_SHEET, REPAIR_SQL), (REVIEW_SHEET, REVIEW_SQL), (LICENCE_SHEET, LICENCE_SQL),
+                            (ANNUAL_SHEET, ANNUAL_SQL), (CLOUD_SHEET, CLOUD_SQL)):
+        sql = template.format(**where)
+        queries.append(SheetQuery(sheet, sql, {k: v for k, v in params.items() if f"${k}" in sql}))
+    return queries
 
 
-def _summary(frames: dict[str, pd.DataFrame], week: str, monday: date, sunday: date, as_of: date,
-             scope: Scope) -> pd.DataFrame:
+def collect_tables(con: duckdb.DuckDBPyConnection, week: str,
+                   scope: Scope = EVERY_OPERATOR) -> dict[str, pd.DataFrame]:
+    """Every sheet's rows (machine column names, codes not yet labelled), read from the marts in `scope`. Whole
+    tables in memory: export_week streams them instead."""
+    queries = sheet_queries(con, week, scope)
+    frames = {q.sheet.key: _frame(con, q) for q in queries}
+    return {SUMMARY_SHEET.key: summary_frame(con, queries, week, scope), **frames}
+
+
+_DISHONEST_SQL = ", ".join(f"'{t}'" for t in sorted(DISHONEST_TYPES)) or "NULL"
+# 概览's figures: (metric, the sheet it counts, the aggregate over that sheet's rows), in the order shown.
+SUMMARY_FIGURES = (
+    ("operators_with_open_records", OPEN_SHEET, "count(DISTINCT operator_id)"),
+    ("open_records", OPEN_SHEET, "count(*)"),
+    ("open_dishonest_records", OPEN_SHEET, f"count(*) FILTER (record_type IN ({_DISHONEST_SQL}))"),
+    ("new_this_week", NEW_SHEET, "count(*) FILTER (change = 'new')"),
+    ("changed_this_week", NEW_SHEET, "count(*) FILTER (change = 'changed')"),
+    ("removed_this_week", NEW_SHEET, "count(*) FILTER (change = 'removed')"),
+    ("removal_candidates", REMOVAL_SHEET, "count(*)"),
+    ("repair_cases", REPAIR_SHEET, "count(*)"),
+    ("repair_cases_overdue", REPAIR_SHEET, "count(*) FILTER (overdue)"),
+    ("links_to_review", REVIEW_SHEET, "count(*)"),
+    ("licences_at_risk", LICENCE_SHEET, "count(*)"),
+    ("annual_report_warnings", ANNUAL_SHEET, "count(*)"),
+    ("annual_reports_overdue", ANNUAL_SHEET, "count(*) FILTER (overdue)"),
+    ("cloud_rating_below_30", CLOUD_SHEET, "count(*) FILTER (cloud_rating_dimension1 < 30)"),
+    ("cloud_rating_entries_for_review", CLOUD_SHEET, "coalesce(sum(cloud_rating_entries_for_review), 0)"),
+)
+
+
+def sheet_figures(con: duckdb.DuckDBPyConnection, queries: list[SheetQuery]) -> dict[str, int]:
+    """概览's figures, and each sheet's row count as `rows:<key>`, counted by the database (not in memory)."""
+    figures: dict[str, int] = {}
+    for query in queries:
+        key = query.sheet.key
+        wanted = [(metric, aggregate) for metric, sheet, aggregate in SUMMARY_FIGURES if sheet is query.sheet]
+        columns = ", ".join(["count(*)", *(aggregate for _, aggregate in wanted)])
+        values = con.execute(f"SELECT {columns} FROM ({query.sql})", query.params).fetchone()
+        figures[f"rows:{key}"] = int(values[0])
+        figures.update({metric: int(value) for (metric, _), value in zip(wanted, values[1:], strict=True)})
+    return figures
+
+
+def summary_frame(con: duckdb.DuckDBPyConnection, queries: list[SheetQuery], week: str, scope: Scope,
+                  figures: dict[str, int] | None = None) -> pd.DataFrame:
     """概览: the figures a reader wants first (metric keys are labelled per language when written)."""
-    open_ = frames[OPEN_SHEET.key]
-    new = frames[NEW_SHEET.key]
+    figures = figures if figures is not None else sheet_figures(con, queries)
+    monday, sunday = parse_week(week)
     rows: list[tuple[str, str]] = [
         ("week", f"{week} ({monday} – {sunday})"),
-        ("as_of", as_of.isoformat()),
+        ("as_of", _as_of(con).isoformat()),
         ("scope", "watchlist" if scope.is_watchlist else "licensed_operators"),
-        ("operators_with_open_records", str(open_["operator_id"].nunique())),
-        ("open_records", str(len(open_))),
-        ("open_dishonest_records", str(int(open_["record_type"].isin(DISHONEST_TYPES).sum()))),
-        ("new_this_week", str(int((new["change"] == "new").sum()))),
-        ("changed_this_week", str(int((new["change"] == "changed").sum()))),
-        ("removed_this_week", str(int((new["change"] == "removed").sum()))),
-        ("removal_candidates", str(len(frames[REMOVAL_SHEET.key]))),
-        ("repair_cases", str(len(frames[REPAIR_SHEET.key]))),
-        ("repair_cases_overdue", str(int(frames[REPAIR_SHEET.key]["overdue"].fillna(False).astype(bool).sum()))),
-        ("links_to_review", str(len(frames[REVIEW_SHEET.key]))),
-        ("licences_at_risk", str(len(frames[LICENCE_SHEET.key]))),
-        ("annual_report_warnings", str(len(frames[ANNUAL_SHEET.key]))),
-        ("annual_reports_overdue", str(int(frames[ANNUAL_SHEET.key]["overdue"].fillna(False).astype(bool).sum()))),
-        ("cloud_rating_below_30", str(int((frames[CLOUD_SHEET.key]["cloud_rating_dimension1"] < 30).sum()))),
-        ("cloud_rating_entries_for_review", str(int(frames[CLOUD_SHEET.key]["cloud_rating_entries_for_review"].sum()))),
+        *((metric, str(figures[metric])) for metric, _, _ in SUMMARY_FIGURES),
     ]
     if scope.is_watchlist:
         rows.append(("watchlist_entries", str(len(scope.entries))))
@@ -470,18 +503,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def write_csv(frame: pd.DataFrame, headers: list[str], path: Path) -> Path:
-    """CSV, UTF-8 with BOM (Excel reads it), formula-looking cells escaped; written atomically."""
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(headers)
-        for row in frame.itertuples(index=False):
-            writer.writerow(["" if (v := _plain(x)) is None else escape_cell(_csv_text(v)) for x in row])
-    tmp.replace(path)
-    return path
-
-
 def _csv_text(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
@@ -490,14 +511,9 @@ def _csv_text(value: Any) -> Any:
     return value
 
 
-def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
-    """Parquet with the machine column names and codes (for programs; no escaping needed)."""
-    tmp = path.with_name(path.name + ".tmp")
-    table = pa.Table.from_pandas(frame.astype({c: object for c in frame.columns if frame[c].dtype == object}),
-                                 preserve_index=False)
-    pq.write_table(table, tmp)
-    tmp.replace(path)
-    return path
+def _write_parquet_frame(frame: pd.DataFrame, path: Path) -> None:
+    """A small frame (the summary) as Parquet, machine column names and codes."""
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path)
 
 
 def _width(value: Any) -> int:
@@ -560,60 +576,141 @@ def sheet_parts(spec: Sheet, rows: int, lang: str) -> list[tuple[str, range]]:
              range(start, min(start + per_sheet, rows))) for n, start in enumerate(starts)]
 
 
-def write_xlsx(frames: dict[str, pd.DataFrame], path: Path, lang: str) -> Path:
-    """The workbook: one sheet per table (continued on further sheets past Excel's row limit), frozen filtered
-    header, widths, date formats, dishonest rows red. Rows are flushed as they are written (constant_memory)."""
-    tmp = path.with_name(path.name + ".tmp.xlsx")
-    book = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
-                                          "remove_timezone": True, "constant_memory": True})
-    formats = _Formats(book)
-    for spec in SHEETS:
-        frame = frames[spec.key]
-        shown = display_frame(spec, frame, lang)
-        dishonest = (frame["record_type"].isin(DISHONEST_TYPES).tolist() if "record_type" in frame.columns
-                     else [False] * len(frame))
-        for title, rows in sheet_parts(spec, len(frame), lang):
-            _write_sheet(book.add_worksheet(title), spec, shown.iloc[rows.start:rows.stop],
-                         dishonest[rows.start:rows.stop], formats, lang)
-    book.close()
-    tmp.replace(path)
-    return path
+class _SheetWriter:
+    """Writes one table's rows into the workbook as they come, on as many worksheets as Excel's row limit
+    needs (sheet_parts), each with its frozen, filtered header and its column widths."""
+
+    def __init__(self, book: xlsxwriter.Workbook, formats: _Formats, spec: Sheet, rows: int, lang: str) -> None:
+        self.book, self.formats, self.spec, self.lang = book, formats, spec, lang
+        self.parts = sheet_parts(spec, rows, lang)
+        self.part = -1
+        self.sheet: Any = None
+        self.row = 0
+        self.widths: list[int] = []
+        self._next_part()
+
+    def _next_part(self) -> None:
+        self._finish_part()
+        self.part += 1
+        title, rows = self.parts[self.part]
+        headers = self.spec.headers(self.lang)
+        self.sheet = self.book.add_worksheet(title)
+        # constant_memory writes each row when the next begins: the layout comes first, the rows in order.
+        self.sheet.freeze_panes(1, 0)
+        self.sheet.autofilter(0, 0, max(len(rows), 1), len(headers) - 1)
+        for col, header in enumerate(headers):
+            self.sheet.write_string(0, col, header, self.formats.header)
+        self.widths = [_width(h) for h in headers]
+        self.row = 0
+
+    def write(self, shown: pd.DataFrame, dishonest: list[bool]) -> None:
+        for values, highlighted in zip(shown.itertuples(index=False), dishonest, strict=True):
+            if self.row == len(self.parts[self.part][1]):
+                self._next_part()
+            self.row += 1
+            for col, (column, raw) in enumerate(zip(self.spec.columns, values, strict=True)):
+                value = _plain(raw)
+                _write_cell(self.sheet, self.row, col, value, self.formats.get(column.kind, highlighted))
+                self.widths[col] = max(self.widths[col],
+                                       10 if column.kind in ("date", "datetime") else _width(value))
+
+    def _finish_part(self) -> None:
+        for col, width in enumerate(self.widths):
+            self.sheet.set_column(col, col, min(max(width + 2, 8), 60))
+
+    def close(self) -> None:
+        self._finish_part()
 
 
-def _write_sheet(sheet: Any, spec: Sheet, shown: pd.DataFrame, dishonest: list[bool], formats: _Formats,
-                 lang: str) -> None:
-    headers = spec.headers(lang)
-    widths = [_width(h) for h in headers]
-    # constant_memory writes each row when the next begins: the layout comes first, the rows in order.
-    sheet.freeze_panes(1, 0)
-    sheet.autofilter(0, 0, max(len(shown), 1), len(headers) - 1)
-    for col, header in enumerate(headers):
-        sheet.write_string(0, col, header, formats.header)
-    for row, (values, highlighted) in enumerate(zip(shown.itertuples(index=False), dishonest, strict=True), 1):
-        for col, (column, raw) in enumerate(zip(spec.columns, values, strict=True)):
-            value = _plain(raw)
-            _write_cell(sheet, row, col, value, formats.get(column.kind, highlighted))
-            widths[col] = max(widths[col], 10 if column.kind in ("date", "datetime") else _width(value))
-    for col, width in enumerate(widths):
-        sheet.set_column(col, col, min(max(width + 2, 8), 60))
+class _CsvWriter:
+    """CSV, UTF-8 with BOM (Excel reads it), formula-looking cells escaped; rows appended as they come."""
+
+    def __init__(self, path: Path, headers: list[str]) -> None:
+        self.handle = path.open("w", encoding="utf-8-sig", newline="")
+        self.writer = csv.writer(self.handle)
+        self.writer.writerow(headers)
+
+    def write(self, shown: pd.DataFrame) -> None:
+        for row in shown.itertuples(index=False):
+            self.writer.writerow(["" if (v := _plain(x)) is None else escape_cell(_csv_text(v)) for x in row])
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+def _dishonest(frame: pd.DataFrame) -> list[bool]:
+    if "record_type" in frame.columns:
+        return frame["record_type"].isin(DISHONEST_TYPES).tolist()
+    return [False] * len(frame)
+
+
+# Rows fetched at a time by export_week (DuckDB vectors of 2,048): the tables are never whole in memory.
+CHUNK_VECTORS = 50
 
 
 def export_week(con: duckdb.DuckDBPyConnection, out_dir: Path, week: str, lang: str = "zh",
                 scope: Scope = EVERY_OPERATOR) -> ExportResult:
-    """Write creditwatch-<week>.xlsx and every sheet as <key>.csv and <key>.parquet into `out_dir`.
+    """Write creditwatch-<week>.xlsx and every sheet as <key>.csv and <key>.parquet into `out_dir`, streaming
+    each table from its mart (CHUNK_VECTORS at a time; the Parquet written by DuckDB, with the marts' types).
+    Every file is written under a temporary name and renamed once all are complete: a failure leaves the
+    folder as it was.
 
     Raises ValueError for an unknown language or a malformed / future week, WatchlistError for a bad
     watchlist (file and line named).
     """
     _check_lang(lang)
-    frames = collect_tables(con, week, scope)
+    queries = sheet_queries(con, week, scope)
+    figures = sheet_figures(con, queries)
+    summary = summary_frame(con, queries, week, scope, figures)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    result = ExportResult(unmatched=list(scope.unmatched), row_counts={s.key: len(frames[s.key]) for s in SHEETS})
-    result.files.append(write_xlsx(frames, out_dir / f"creditwatch-{week}.xlsx", lang))
+    result = ExportResult(unmatched=list(scope.unmatched),
+                          row_counts={SUMMARY_SHEET.key: len(summary),
+                                      **{q.sheet.key: figures[f"rows:{q.sheet.key}"] for q in queries}})
+    finals = [out_dir / f"creditwatch-{week}.xlsx"]
     for spec in SHEETS:
-        frame = frames[spec.key]
-        result.files.append(write_csv(display_frame(spec, frame, lang), spec.headers(lang),
-                                      out_dir / f"{spec.key}.csv"))
-        result.files.append(write_parquet(frame, out_dir / f"{spec.key}.parquet"))
+        finals += [out_dir / f"{spec.key}.csv", out_dir / f"{spec.key}.parquet"]
+    temps = {path: path.with_name(path.name + ".tmp") for path in finals}
+    try:
+        book = xlsxwriter.Workbook(str(temps[finals[0]]), {"strings_to_formulas": False, "strings_to_urls": False,
+                                                            "remove_timezone": True, "constant_memory": True})
+        formats = _Formats(book)
+        sheet = _SheetWriter(book, formats, SUMMARY_SHEET, len(summary), lang)
+        sheet.write(display_frame(SUMMARY_SHEET, summary, lang), _dishonest(summary))
+        sheet.close()
+        table = _CsvWriter(temps[out_dir / "summary.csv"], SUMMARY_SHEET.headers(lang))
+        table.write(display_frame(SUMMARY_SHEET, summary, lang))
+        table.close()
+        _write_parquet_frame(summary, temps[out_dir / "summary.parquet"])
+        for query in queries:
+            _export_table(con, query, book, formats, figures[f"rows:{query.sheet.key}"], lang,
+                          temps[out_dir / f"{query.sheet.key}.csv"])
+            columns = ", ".join(f'"{c.name}"' for c in query.sheet.columns)
+            con.sql(f"SELECT {columns} FROM ({query.sql})", params=query.params).write_parquet(
+                str(temps[out_dir / f"{query.sheet.key}.parquet"]))
+        book.close()
+    except BaseException:
+        for temp in temps.values():
+            temp.unlink(missing_ok=True)
+        raise
+    for final, temp in temps.items():
+        temp.replace(final)
+    result.files += finals
     return result
+
+
+def _export_table(con: duckdb.DuckDBPyConnection, query: SheetQuery, book: xlsxwriter.Workbook, formats: _Formats,
+                  rows: int, lang: str, csv_path: Path) -> None:
+    """One table's rows into its worksheet(s) and its CSV, a chunk at a time."""
+    sheet = _SheetWriter(book, formats, query.sheet, rows, lang)
+    table = _CsvWriter(csv_path, query.sheet.headers(lang))
+    try:
+        result = con.execute(query.sql, query.params)
+        while len(chunk := result.fetch_df_chunk(CHUNK_VECTORS)):
+            frame = _typed(chunk, query.sheet)
+            shown = display_frame(query.sheet, frame, lang)
+            sheet.write(shown, _dishonest(frame))
+            table.write(shown)
+    finally:
+        table.close()
+    sheet.close()
