@@ -301,14 +301,13 @@ def work_incremental(work: Path, scale: str) -> dict[str, Any]:
 
 
 def work_export(work: Path, scale: str) -> dict[str, Any]:
-    import duckdb
-
     from transforms.export import _as_of, export_week
     from transforms.reporting import iso_week
+    from warehouse.db import connect
 
     if not (work / "base_built.duckdb").exists():
         _full_base(work)
-    con = duckdb.connect(str(work / "base_built.duckdb"), read_only=True)
+    con = connect(work / "base_built.duckdb", read_only=True)  # as `creditwatch export` opens it (memory limit)
     out = work / "exports"
     shutil.rmtree(out, ignore_errors=True)
     started = time.perf_counter()
