@@ -357,7 +357,7 @@ class SheetQuery:
     params: dict[str, Any]
 
 
-def _frame(con: duckdb.DuckDBPyConnection, query: SheetQuery) -> pd.DataFrame:
+def sheet_frame(con: duckdb.DuckDBPyConnection, query: SheetQuery) -> pd.DataFrame:
     return _typed(con.execute(query.sql, query.params).df(), query.sheet)
 
 
@@ -397,7 +397,7 @@ def collect_tables(con: duckdb.DuckDBPyConnection, week: str,
     """Every sheet's rows (machine column names, codes not yet labelled), read from the marts in `scope`. Whole
     tables in memory: export_week streams them instead."""
     queries = sheet_queries(con, week, scope)
-    frames = {q.sheet.key: _frame(con, q) for q in queries}
+    frames = {q.sheet.key: sheet_frame(con, q) for q in queries}
     return {SUMMARY_SHEET.key: summary_frame(con, queries, week, scope), **frames}
 
 

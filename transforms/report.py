@@ -22,7 +22,16 @@ import duckdb
 import pandas as pd
 
 from spiders.source import record_types
-from transforms.export import DISHONEST_TYPES, EVERY_OPERATOR, LABELS, SUMMARY_LABELS, Scope, collect_tables
+from transforms.export import (
+    DISHONEST_TYPES,
+    EVERY_OPERATOR,
+    LABELS,
+    SUMMARY_LABELS,
+    Scope,
+    sheet_frame,
+    sheet_queries,
+    summary_frame,
+)
 from transforms.reporting import parse_week, trend_weeks
 
 TOP_N = 12
@@ -109,13 +118,18 @@ def _grouped(pairs: list[tuple[str, bool]], limit: int) -> list[tuple[str, int, 
 def collect_report(con: duckdb.DuckDBPyConnection, week: str, lang: str = "zh",
                    scope: Scope = EVERY_OPERATOR) -> Report:
     """Count everything the report shows, from the same mart rows as the export (so the figures agree)."""
-    frames = collect_tables(con, week, scope)
+    # Only the tables the report draws from, and of the open records only the columns it counts: at 10M
+    # records the week-1 changes and the open records are millions of rows (the export streams them).
+    queries = {q.sheet.key: q for q in sheet_queries(con, week, scope)}
+    summary = summary_frame(con, list(queries.values()), week, scope)
+    frames = {key: sheet_frame(con, queries[key]) for key in ("cloud_rating", "annual_report_warnings", "repair_cases")}
+    opened = queries["open_records"]
+    open_ = con.execute(f"SELECT record_type, authority, province, operator_name, removal_status FROM ({opened.sql})",
+                        opened.params).df()
     [(as_of,)] = con.execute("SELECT coalesce(max(as_of), current_date) FROM marts.operator_risk").fetchall()
-    summary = frames["summary"]
     labels = {"zh": 0, "en": 1}[lang]
     headline = [(SUMMARY_LABELS[m][labels], v) for m, v in summary.itertuples(index=False)
                 if m not in ("week", "as_of", "scope")]
-    open_ = frames["open_records"]
     dishonest = open_["record_type"].isin(DISHONEST_TYPES).tolist()
     authorities = [a or "—" for a in open_["authority"].tolist()]
     provinces = [p if isinstance(p, str) and p else _t("other", lang) for p in open_["province"].tolist()]
