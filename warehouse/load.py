@@ -103,13 +103,16 @@ def _load_source(
     if records.exists():
         # Two passes over the file: the narrow columns of every row decide what is new or changed, then the
         # JSON is read only for those (~5 % a week); copying every row's JSON into a temp table cost more.
+        # A record's id names its source, so only that source's records are joined (at 10M records a join
+        # with all of them ran out of DuckDB memory).
         con.execute(
             "CREATE OR REPLACE TEMP TABLE incoming AS "
             "SELECT i.record_id, i.url, r.record_id IS NULL AS is_new, "
             "       (r.record_id IS NOT NULL AND r.content_hash <> i.content_hash) AS is_changed, "
             "       r.removed_at IS NOT NULL AS was_removed, coalesce(r.version, 0) AS old_version "
-            "FROM read_parquet(?) i LEFT JOIN raw.records r USING (record_id)",
-            [str(records)],
+            "FROM read_parquet(?) i LEFT JOIN (SELECT record_id, content_hash, removed_at, version FROM raw.records "
+            "                                  WHERE source = ?) r USING (record_id)",
+            [str(records), source],
         )
         con.execute(
             "CREATE OR REPLACE TEMP TABLE incoming_content AS "
