@@ -220,8 +220,8 @@ def test_csv_and_parquet_round_trip(con, tmp_path: Path) -> None:
         if sheet.key in queries:  # the mart's rows with their SQL types (DATE, DECIMAL, lists), in the sheet's order
             query = queries[sheet.key]
             columns = ", ".join(back.column_names)
-            assert back.to_pylist() == con.execute(f"SELECT {columns} FROM ({query.sql})",
-                                                   query.params).to_arrow_table().to_pylist(), sheet.key
+            assert back.to_pylist() == con.sql(f"SELECT {columns} FROM ({query.sql})",
+                                               params=query.params).to_arrow_table().to_pylist(), sheet.key
             if "record_id" in back.column_names:
                 assert back.column("record_id").to_pylist() == frames[sheet.key]["record_id"].tolist()
             assert back.num_rows == len(frames[sheet.key]), sheet.key
