@@ -103,8 +103,8 @@ def _load_source(
     if records.exists():
         # Two passes over the file: the narrow columns of every row decide what is new or changed, then the
         # JSON is read only for those (~5 % a week); copying every row's JSON into a temp table cost more.
-        # A record's id names its source, so only that source's records are joined (at 10M records a join
-        # with all of them ran out of DuckDB memory).
+        # A record's id names its source, so only that source's records are joined (a smaller join; it did not
+        # cure the 10M week-2 load's out-of-memory, which the raw tables' primary-key indexes mostly make).
         con.execute(
             "CREATE OR REPLACE TEMP TABLE incoming AS "
             "SELECT i.record_id, i.url, r.record_id IS NULL AS is_new, "
