@@ -361,14 +361,14 @@ def test_a_failed_export_leaves_the_folder_as_it_was(con, tmp_path: Path, monkey
     first = export_week(con, tmp_path, WEEK)
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     assert {p.name for p in first.files} == set(before)
-    real = export._export_table
+    real = export._write_table
 
-    def failing(con, query, *args, **kwargs) -> None:
-        if query.sheet is export.REVIEW_SHEET:
+    def failing(book, formats, spec, *args, **kwargs) -> None:
+        if spec is export.REVIEW_SHEET:
             raise OSError("disk full")
-        real(con, query, *args, **kwargs)
+        real(book, formats, spec, *args, **kwargs)
 
-    monkeypatch.setattr(export, "_export_table", failing)
+    monkeypatch.setattr(export, "_write_table", failing)
     with pytest.raises(OSError, match="disk full"):
         export_week(con, tmp_path, WEEK, lang="en")
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before

@@ -17,6 +17,7 @@ its entries; every sheet is the mart filtered to them, and the entries that matc
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -675,16 +676,11 @@ def export_week(con: duckdb.DuckDBPyConnection, out_dir: Path, week: str, lang: 
         book = xlsxwriter.Workbook(str(temps[finals[0]]), {"strings_to_formulas": False, "strings_to_urls": False,
                                                             "remove_timezone": True, "constant_memory": True})
         formats = _Formats(book)
-        sheet = _SheetWriter(book, formats, SUMMARY_SHEET, len(summary), lang)
-        sheet.write(display_frame(SUMMARY_SHEET, summary, lang), _dishonest(summary))
-        sheet.close()
-        table = _CsvWriter(temps[out_dir / "summary.csv"], SUMMARY_SHEET.headers(lang))
-        table.write(display_frame(SUMMARY_SHEET, summary, lang))
-        table.close()
+        _write_table(book, formats, SUMMARY_SHEET, [summary], len(summary), lang, temps[out_dir / "summary.csv"])
         _write_parquet_frame(summary, temps[out_dir / "summary.parquet"])
         for query in queries:
-            _export_table(con, query, book, formats, figures[f"rows:{query.sheet.key}"], lang,
-                          temps[out_dir / f"{query.sheet.key}.csv"])
+            _write_table(book, formats, query.sheet, _chunks(con, query), figures[f"rows:{query.sheet.key}"], lang,
+                         temps[out_dir / f"{query.sheet.key}.csv"])
             columns = ", ".join(f'"{c.name}"' for c in query.sheet.columns)
             con.sql(f"SELECT {columns} FROM ({query.sql})", params=query.params).write_parquet(
                 str(temps[out_dir / f"{query.sheet.key}.parquet"]))
@@ -699,16 +695,21 @@ def export_week(con: duckdb.DuckDBPyConnection, out_dir: Path, week: str, lang: 
     return result
 
 
-def _export_table(con: duckdb.DuckDBPyConnection, query: SheetQuery, book: xlsxwriter.Workbook, formats: _Formats,
-                  rows: int, lang: str, csv_path: Path) -> None:
-    """One table's rows into its worksheet(s) and its CSV, a chunk at a time."""
-    sheet = _SheetWriter(book, formats, query.sheet, rows, lang)
-    table = _CsvWriter(csv_path, query.sheet.headers(lang))
+def _chunks(con: duckdb.DuckDBPyConnection, query: SheetQuery) -> Iterator[pd.DataFrame]:
+    """A sheet's rows from its mart, CHUNK_VECTORS at a time, typed as the sheet shows them."""
+    result = con.execute(query.sql, query.params)
+    while len(chunk := result.fetch_df_chunk(CHUNK_VECTORS)):
+        yield _typed(chunk, query.sheet)
+
+
+def _write_table(book: xlsxwriter.Workbook, formats: _Formats, spec: Sheet, frames: Iterable[pd.DataFrame],
+                 rows: int, lang: str, csv_path: Path) -> None:
+    """A table's `rows` rows, frame by frame, into its worksheet(s) and its CSV."""
+    sheet = _SheetWriter(book, formats, spec, rows, lang)
+    table = _CsvWriter(csv_path, spec.headers(lang))
     try:
-        result = con.execute(query.sql, query.params)
-        while len(chunk := result.fetch_df_chunk(CHUNK_VECTORS)):
-            frame = _typed(chunk, query.sheet)
-            shown = display_frame(query.sheet, frame, lang)
+        for frame in frames:
+            shown = display_frame(spec, frame, lang)
             sheet.write(shown, _dishonest(frame))
             table.write(shown)
     finally:
