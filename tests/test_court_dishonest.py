@@ -11,6 +11,7 @@ import contextlib
 import http.cookiejar
 import io
 import json
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -23,6 +24,8 @@ import pytest
 from scrapy import Request
 from scrapy.http import HtmlResponse, TextResponse
 from scrapy.utils.test import get_crawler
+from twisted.internet.error import TimeoutError as DownloadTimeout
+from twisted.python.failure import Failure
 
 from flows.stages import crawl_source, load, transform
 from pipelines.run_folder import RunFolder
@@ -40,6 +43,7 @@ from spiders.court_dishonest.spider import (
     refused,
     split_card_num,
 )
+from spiders.settings import REPLICA
 from spiders.source import sources
 from tests.helpers import assert_incomplete_because
 
@@ -447,6 +451,66 @@ def test_an_expired_pass_while_paging_asks_a_new_slider_then_the_same_page() -> 
     assert again.callback == s.parse_captcha and again.meta["page"] == 2 and again.meta["tries"] == 2
     assert list(s.parse_list(answer("refused.json", url, {**LIST_META, "tries": MAX_CAPTCHA_TRIES, "page": 2}))) == []
     assert any("refused 3 times" in r for r in s.incomplete_reasons)
+
+
+def test_a_failed_slider_request_is_asked_again_under_a_new_captcha_id() -> None:
+    """A captchaNew we gave up on may still be answered by the site later, binding a new challenge to its id: the
+    retry never reuses the id (which the pass we then get would be bound to)."""
+    s = spider()
+    row = {"id": 7, "caseCode": "(2025)京0105执1006号"}
+    first = s.captcha_request("公司", tries=2, page=3, detail=row)
+    assert first.meta["dont_retry"]  # not Scrapy's retry: that sends the same URL, the same captchaId
+    failure = Failure(DownloadTimeout())
+    failure.request = first
+    (again,) = list(s.on_captcha_error(failure))
+    assert again.callback == s.parse_captcha and again.meta["captcha_id"] != first.meta["captcha_id"]
+    assert f"captchaId={again.meta['captcha_id']}" in again.url
+    assert (again.meta["term"], again.meta["tries"], again.meta["page"], again.meta["detail"]) == ("公司", 2, 3, row)
+    assert s.incomplete_reasons == []
+    last = s.captcha_request("公司", tries=1, fetches=s.crawler.settings.getint("RETRY_TIMES") + 1)
+    failure.request = last
+    assert list(s.on_captcha_error(failure)) == []
+    assert any("page failed after retries" in r and "captchaNew" in r for r in s.incomplete_reasons)
+
+
+def test_a_slider_the_site_binds_after_the_crawler_gave_up_never_voids_the_pass(world: World, tmp_path: Path) -> None:
+    """The first captchaNew outlives the download timeout; the site binds it while answering the first search (as
+    a slow server still finishes a request whose client left). No call is then refused for a stale pass."""
+    path = f"/{zxgk.HOST}/gkw/sx"
+    late: list[Any] = []  # the request the crawler gave up on
+    refusals: list[str] = []
+    with granted(world) as replica:
+        captcha, search, detail = (replica.routes[(m, f"{path}/{name}")]
+                                   for m, name in (("GET", "captchaNew"), ("POST", "searchSX"),
+                                                   ("POST", "disDetailNew")))
+
+        def first_captcha_outlives_the_timeout(rep: Replica, request: Any) -> Any:
+            if not late:
+                late.append(request)
+                time.sleep(REPLICA["DOWNLOAD_TIMEOUT"] + 0.5)
+                return None  # the crawler has gone: nothing to answer
+            return captcha(rep, request)
+
+        def counting(handler: Any, bind_late: bool) -> Any:
+            def route(rep: Replica, request: Any) -> Any:
+                answer = handler(rep, request)
+                if bind_late and late and len(late) == 1:
+                    late.append(captcha(rep, late[0]))  # the site gets round to the timed-out request now
+                if refused(json.loads(answer.body)):
+                    refusals.append(request.path)
+                return answer
+            return route
+
+        replica.routes[("GET", f"{path}/captchaNew")] = first_captcha_outlives_the_timeout
+        replica.routes[("POST", f"{path}/searchSX")] = counting(search, bind_late=True)
+        replica.routes[("POST", f"{path}/disDetailNew")] = counting(detail, bind_late=False)
+        manifest = crawl(replica, tmp_path / "run", spider_args={"terms": "公司"})
+    assert manifest.complete, manifest.incomplete_reasons
+    assert len(late) == 2  # the first slider timed out, and the site bound it late
+    assert refusals == []
+    wanted = {c.case_code for c in zxgk.records_at(world, 0) if "公司" in c.subject.name}
+    got = {r["natural_key"] for r in rows(RunFolder(tmp_path / "run"))}
+    assert got == wanted - set(world.ground_truth(0)[SOURCE]["quarantined"])
 
 
 def test_an_expired_pass_while_reading_a_case_asks_a_new_slider_then_the_same_case() -> None:

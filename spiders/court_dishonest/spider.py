@@ -40,6 +40,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from scrapy import FormRequest, Request, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from pipelines.normalise import is_personal_id
@@ -156,15 +157,32 @@ class CourtDishonestSpider(RegistrySpider):
             yield self.captcha_request(term, tries=1)
 
     # -- captcha --------------------------------------------------------------------------------------
-    def captcha_request(self, term: str, tries: int, page: int = 1, detail: dict[str, Any] | None = None) -> Request:
+    def captcha_request(self, term: str, tries: int, page: int = 1, detail: dict[str, Any] | None = None,
+                        fetches: int = 1) -> Request:
         """A new slider for `term`; once passed, list page `page` is read, or the case `detail` (a list row) when
         the pass expired while reading it (a slow, polite crawl outlives a pass)."""
         captcha_id = uuid.uuid4().hex  # 32 alphanumerics, as the site's page makes them
         query = urlencode({"captchaId": captcha_id, "random": f"{random.random():.16f}"})
-        # §7.5: captchaNew, a Tianai slider bound to the captchaId
-        return Request(self.url(f"{CAPTCHA}?{query}"), callback=self.parse_captcha, errback=self.on_error,
+        # §7.5: captchaNew, a Tianai slider bound to the captchaId. Never fetched twice under one captchaId (so
+        # not through Scrapy's retry): a request we gave up on may still be answered by the site, binding a
+        # later challenge to the id and voiding the pass we got meanwhile. on_captcha_error asks under a new id.
+        return Request(self.url(f"{CAPTCHA}?{query}"), callback=self.parse_captcha, errback=self.on_captcha_error,
                        dont_filter=True, meta={"term": term, "captcha_id": captcha_id, "tries": tries, "page": page,
-                                               "detail": detail})
+                                               "detail": detail, "fetches": fetches, "dont_retry": True})
+
+    def on_captcha_error(self, failure: Failure) -> Iterator[Request]:
+        """A captchaNew that timed out or failed is asked again under a fresh captchaId, as often as Scrapy would
+        retry a page (RETRY_TIMES); a challenge page, or the last failure, is the source's fault as anywhere."""
+        request = getattr(failure, "request", None)
+        challenged = failure.check(HttpError) and challenge_reason(failure.value.response)
+        retries = self.crawler.settings.getint("RETRY_TIMES")
+        if request is None or challenged or request.meta["fetches"] > retries:
+            self.on_error(failure)
+            return
+        self.crawler.stats.inc_value("retry/count")
+        m = request.meta
+        yield self.captcha_request(m["term"], m["tries"], page=m["page"], detail=m["detail"],
+                                   fetches=m["fetches"] + 1)
 
     async def parse_captcha(self, response: Response) -> AsyncIterator[Any]:
         if response.body.startswith(IMAGE_MAGIC):
