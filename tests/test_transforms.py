@@ -72,3 +72,13 @@ def test_a_failing_data_test_rolls_the_build_back(tmp_path: Path, warehouse: Pat
     with pytest.raises(DataTestFailure, match="always_fails"):
         build(con, as_of=date(2026, 11, 23))
     assert con.execute("SELECT count(*) FROM core.licences").fetchone()[0] == 1  # the previous build
+
+
+def test_the_data_tests_catch_a_record_or_a_version_held_twice(tmp_path: Path, warehouse: Path) -> None:
+    """raw.records and raw.record_versions have no primary keys (migration 009): the data tests stand guard."""
+    con = connect(warehouse)
+    load_run(con, write_run(tmp_path, "r1", "miit_licences", {"a": licence_fields(1), "b": licence_fields(2)}))
+    build(con, as_of=date(2026, 11, 23))  # its data tests pass
+    con.execute("INSERT INTO raw.records SELECT * FROM raw.records WHERE natural_key = 'a'")
+    con.execute("INSERT INTO raw.record_versions SELECT * FROM raw.record_versions LIMIT 1")
+    assert build_module.run_data_tests(con) == {"raw_records_unique": 1, "raw_record_versions_unique": 1}

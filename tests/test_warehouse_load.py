@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.items import record_id
 from pipelines.run_folder import MANIFEST_FORMAT, RunFolder
 from tests.helpers import licence_fields, write_run
 from warehouse.db import WarehouseError, connect
@@ -146,3 +147,67 @@ def test_the_migration_keeps_the_current_content_once(tmp_path: Path, warehouse:
     con.execute((MIGRATIONS / "008_json_once.sql").read_text("utf-8"))
     assert con.execute("SELECT version FROM raw.record_versions WHERE fields_json IS NOT NULL").fetchall() == [(1,)]
     assert con.execute("SELECT * FROM raw.record_version_contents ORDER BY version").fetchall() == history
+
+
+def _rewrite_records(run: Path, source: str, change) -> None:  # noqa: ANN001 (a row → rows function)
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = RunFolder(run).records(source)
+    table = pq.read_table(path)
+    pq.write_table(pa.Table.from_pylist([r for row in table.to_pylist() for r in change(row)], schema=table.schema),
+                   path)
+
+
+@pytest.mark.parametrize(("change", "reason"), [
+    (lambda row: [row, row] if row["natural_key"] == "b" else [row], "appears 2 times"),
+    (lambda row: [{**row, "source": "gsxt_records"} if row["natural_key"] == "b" else row],
+     "is a 'gsxt_records' record in the 'miit_licences' file"),
+])
+def test_a_file_repeating_a_record_or_holding_another_sources_is_refused_by_name(
+        tmp_path: Path, warehouse: Path, change, reason: str) -> None:  # noqa: ANN001
+    """raw.records has no primary key (migration 009): the load keeps record_id unique, and says which record."""
+    con = connect(warehouse)
+    load_run(con, write_run(tmp_path, "r1", "miit_licences", {"a": licence_fields(1)}))
+    before = counts(con)
+    run = write_run(tmp_path, "r2", "miit_licences", {"a": licence_fields(1, expires="2030-01-01"),
+                                                      "b": licence_fields(2)})
+    _rewrite_records(run, "miit_licences", change)
+    with pytest.raises(LoadError, match=f"record {record_id('miit_licences', 'b')} {reason}"):
+        load_run(con, run)
+    assert counts(con) == before  # nothing of the run was kept
+
+
+def test_the_migration_drops_the_raw_keys_and_keeps_every_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Migration 009 rebuilds raw.records and raw.record_versions without their primary keys (an index a write
+    loads whole: ~1 GiB at 10M records); the rows, their order and the history read the same."""
+    import shutil
+
+    import warehouse.db as db
+
+    before_009 = tmp_path / "migrations"
+    before_009.mkdir()
+    for _, path in db.migrations():
+        if path.name < "009":
+            shutil.copy(path, before_009)
+    monkeypatch.setattr(db, "MIGRATIONS", before_009)
+    path = tmp_path / "w.duckdb"
+    con = connect(path)
+    for n, expires in enumerate(("2027-06-30", "2030-01-01"), start=1):
+        load_run(con, write_run(tmp_path, f"r{n}", "miit_licences", {"a": licence_fields(1, expires=expires),
+                                                                     "b": licence_fields(2)}))
+    tables = ("raw.records", "raw.record_versions", "raw.record_version_contents")
+    rows = {t: con.execute(f"SELECT * FROM {t}").fetchall() for t in tables}
+    keys = "SELECT table_name FROM duckdb_constraints() WHERE schema_name = 'raw' AND constraint_type = 'PRIMARY KEY'"
+    assert sorted(t for (t,) in con.execute(keys).fetchall()) == ["record_versions", "records"]
+    con.close()
+    monkeypatch.undo()
+    con = connect(path)  # applies 009
+    assert con.execute(keys).fetchall() == []
+    assert {t: con.execute(f"SELECT * FROM {t}").fetchall() for t in tables} == rows
+    nullable = dict(con.execute("SELECT table_name || '.' || column_name, is_nullable FROM information_schema.columns "
+                                "WHERE table_schema = 'raw' AND column_name IN ('record_id', 'raw_json') "
+                                "AND table_name IN ('records', 'record_versions')").fetchall())
+    assert nullable == {"records.record_id": "NO", "records.raw_json": "NO", "record_versions.record_id": "NO",
+                        "record_versions.raw_json": "YES"}
+    con.close()

@@ -77,6 +77,23 @@ def load_run(con: duckdb.DuckDBPyConnection, run_dir: Path) -> LoadResult:
     return result
 
 
+def _refuse_repeated_or_foreign(con: duckdb.DuckDBPyConnection, records: Path, source: str) -> None:
+    """The load keeps raw.records' record_id unique (no primary key since migration 009: its index did not fit in
+    memory at 10M): a file that repeats a record_id, or holds another source's record, is refused by name."""
+    bad = con.execute(
+        "SELECT record_id, count(*) AS n, bool_or(source IS DISTINCT FROM $2) AS is_foreign, "
+        "       any_value(source) FILTER (WHERE source IS DISTINCT FROM $2) AS other "
+        "FROM read_parquet($1) GROUP BY record_id HAVING n > 1 OR is_foreign LIMIT 1",
+        [str(records), source],
+    ).fetchone()
+    if bad is None:
+        return
+    record_id, count, _, other = bad
+    why = f"appears {count} times" if count > 1 else f"is a {other!r} record in the {source!r} file"
+    raise LoadError(f"{records}: record {record_id} {why}; a run folder holds each record once, under its own "
+                    "source: rerun the crawl (or the ingest) that wrote it")
+
+
 def _load_source(
     con: duckdb.DuckDBPyConnection, folder: RunFolder, manifest: Manifest, crawled_at: datetime, result: LoadResult
 ) -> None:
@@ -101,6 +118,7 @@ def _load_source(
     )
     records = folder.records(source)
     if records.exists():
+        _refuse_repeated_or_foreign(con, records, source)
         # Two passes over the file: the narrow columns of every row decide what is new or changed, then the
         # JSON is read only for those (~5 % a week); copying every row's JSON into a temp table cost more.
         # A record's id names its source, so only that source's records are joined (a smaller join; it did not
