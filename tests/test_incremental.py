@@ -225,6 +225,35 @@ def test_a_cache_from_before_lookup_keys_were_kept_is_started_again(tmp_path: Pa
         con.close()
 
 
+def test_a_pair_cache_keyed_on_pair_key_is_started_again_without_the_key(tmp_path: Path) -> None:
+    """The pair cache has no primary key (its index took ~300 MB at 10M records); one made with it, by an earlier
+    version, is dropped and its pairs decided again, to the same links."""
+    from transforms.models.core.record_links import PAIRS
+
+    con = connect(tmp_path / "w.duckdb")
+    try:
+        write_run(tmp_path / "runs", "r1", "miit_licences", licences_of(len(OPERATORS)))
+        write_run(tmp_path / "runs", "r1", "creditchina_penalties",
+                  {f"P{i}": penalty(s, f"京罚〔2026〕{i}号", False) for i, s in enumerate(SUBJECTS)},
+                  record_type="penalty")
+        load_run(con, tmp_path / "runs" / "r1")
+        build(con, targets=["core.record_links"], as_of=AS_OF, tests=False)
+        expected = links(con)
+        keyed = "SELECT count(*) FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY' " \
+                "AND schema_name = 'cache' AND table_name = 'record_pair_links'"
+        assert con.execute(keyed).fetchone()[0] == 0
+        con.execute(f"CREATE OR REPLACE TABLE {PAIRS}_old AS SELECT * FROM {PAIRS}")
+        con.execute(f"DROP TABLE {PAIRS}")
+        con.execute(f"CREATE TABLE {PAIRS} (pair_key VARCHAR PRIMARY KEY, operator_id VARCHAR, status VARCHAR, "
+                    "method VARCHAR, score DOUBLE, is_branch BOOLEAN, evidence VARCHAR, lookup_keys VARCHAR[])")
+        con.execute(f"INSERT INTO {PAIRS} SELECT * REPLACE ('stale' AS status) FROM {PAIRS}_old")
+        build(con, targets=["core.record_links"], as_of=AS_OF, tests=False)
+        assert links(con) == expected  # not the 'stale' decisions the keyed cache held
+        assert con.execute(keyed).fetchone()[0] == 0
+    finally:
+        con.close()
+
+
 def test_transform_full_on_the_command_line(tmp_path: Path) -> None:
     """`creditwatch transform --full` empties the pair cache and decides every pair again."""
     from flows import stages

@@ -39,7 +39,7 @@ KEY_BATCH = 50_000  # records whose lookup keys are computed at a time
 STALE = [f"{CACHE_SCHEMA}.record_pair_links_digest"]  # an earlier cache layout, dropped on sight
 CACHE_DDL = [
     f"""CREATE TABLE IF NOT EXISTS {PAIRS} (
-        pair_key VARCHAR PRIMARY KEY, operator_id VARCHAR, status VARCHAR, method VARCHAR, score DOUBLE,
+        pair_key VARCHAR NOT NULL, operator_id VARCHAR, status VARCHAR, method VARCHAR, score DOUBLE,
         is_branch BOOLEAN, evidence VARCHAR, lookup_keys VARCHAR[])""",
     f"""CREATE TABLE IF NOT EXISTS {OPERATORS} (
         operator_id VARCHAR, name VARCHAR, uscc VARCHAR, aliases VARCHAR[], index_keys VARCHAR[])""",
@@ -54,7 +54,11 @@ def _start_cache(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DROP TABLE IF EXISTS {table}")
     current = con.execute("SELECT count(*) FROM information_schema.columns WHERE table_schema = ? AND "
                           "column_name IN ('lookup_keys', 'index_keys')", [CACHE_SCHEMA]).fetchall()[0][0]
-    if current < 2:  # a cache from before the keys were kept cannot say which pairs a change touches
+    # No primary key on pair_key (a pair is inserted only when absent): its index, loaded whole by a write, took
+    # ~300 MB at 10M records. A cache keyed the older way is dropped, and its pairs decided again.
+    keyed = con.execute("SELECT count(*) FROM duckdb_constraints() WHERE schema_name = ? AND table_name = ? "
+                        "AND constraint_type = 'PRIMARY KEY'", [CACHE_SCHEMA, PAIRS.split(".")[1]]).fetchall()[0][0]
+    if current < 2 or keyed:  # a cache from before the keys were kept cannot say which pairs a change touches
         con.execute(f"DROP TABLE IF EXISTS {PAIRS}")
         con.execute(f"DROP TABLE IF EXISTS {OPERATORS}")
     for ddl in CACHE_DDL:

@@ -1,6 +1,7 @@
 -- refresh: by record_id (one row per record, computed from that record alone: transforms/refresh.py)
 -- subject_records -- every record (current or removed, so history links too) that names a subject (penalty 行政处罚, abnormal_operation
--- 经营异常名录, list entries 不良/失信名单, 失信被执行人 …), ready for linking to licensed operators.
-SELECT record_id, source, record_type, subject_name, subject_uscc, first_seen_at, last_seen_at
+-- 经营异常名录, list entries 不良/失信名单, 失信被执行人 …), ready for linking to licensed operators. No last_seen_at:
+-- it moves for every record every week, and a refresh would rewrite every row for a column the linker never reads.
+SELECT record_id, source, record_type, subject_name, subject_uscc, first_seen_at
 FROM core.credit_records
 
