@@ -89,16 +89,16 @@ def prepare(con: duckdb.DuckDBPyConnection) -> Delta | None:
     (no fingerprints kept: every record-grained model is built whole)."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {CACHE_SCHEMA}")
     con.execute(f"CREATE TABLE IF NOT EXISTS {STATE} (model VARCHAR PRIMARY KEY, digest VARCHAR NOT NULL)")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE record_fingerprints AS {_fingerprints(con)}")
     if not _exists(con, CACHE_SCHEMA, "record_inputs"):
         return None
+    # Not kept in a temp table: a run's load and build share one transaction, and DuckDB holds every temp table
+    # made in it until the commit (10M fingerprints: ~0.5 GB the models then lacked). finish() reads them again.
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE record_delta AS
-        SELECT DISTINCT record_id FROM (
-            (SELECT record_id, fingerprint FROM record_fingerprints EXCEPT SELECT record_id, fingerprint FROM {INPUTS})
-            UNION ALL
-            (SELECT record_id, fingerprint FROM {INPUTS} EXCEPT SELECT record_id, fingerprint FROM record_fingerprints)
-        )""")
+        SELECT f.record_id FROM ({_fingerprints(con)}) f
+        ANTI JOIN {INPUTS} i ON i.record_id = f.record_id AND i.fingerprint = f.fingerprint
+        UNION
+        SELECT i.record_id FROM {INPUTS} i ANTI JOIN raw.records r ON r.record_id = i.record_id""")
     return Delta(con.execute("SELECT count(*) FROM record_delta").fetchall()[0][0])
 
 
@@ -130,8 +130,8 @@ def finish(con: duckdb.DuckDBPyConnection, delta: Delta | None, not_built: list[
     if not_built:
         con.execute(f"DELETE FROM {STATE} WHERE model IN (SELECT unnest(?))", [not_built])
     if delta is None:
-        con.execute(f"CREATE OR REPLACE TABLE {INPUTS} AS SELECT * FROM record_fingerprints")
+        con.execute(f"CREATE OR REPLACE TABLE {INPUTS} AS {_fingerprints(con)}")
         return
     changed = "record_id IN (SELECT record_id FROM record_delta)"
     con.execute(f"DELETE FROM {INPUTS} WHERE {changed}")
-    con.execute(f"INSERT INTO {INPUTS} SELECT * FROM record_fingerprints WHERE {changed}")
+    con.execute(f"INSERT INTO {INPUTS} SELECT * FROM ({_fingerprints(con)}) WHERE {changed}")

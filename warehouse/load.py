@@ -94,6 +94,95 @@ def _refuse_repeated_or_foreign(con: duckdb.DuckDBPyConnection, records: Path, s
                     "source: rerun the crawl (or the ingest) that wrote it")
 
 
+def _load_records(con: duckdb.DuckDBPyConnection, records: str, source: str, args: list, result: LoadResult) -> None:
+    """One source's file into raw.records and raw.record_versions (`args`: run_id, crawled_at).
+
+    Memory, not time, shapes this: a run's load and build share one transaction, and DuckDB keeps every temp
+    table made in it (dropped or not) until the commit, so at 10M records temp tables holding each seen row
+    (1.2 GB) left the build too little. Only the rows that need writing (new, changed, back: ~5 % a week) are
+    kept in temp tables; what touches every seen row (last_seen_at, a moved url) joins the file directly.
+    A record's id names its source, so only that source's records are joined."""
+    own = "(SELECT record_id, content_hash, removed_at, version FROM raw.records WHERE source = $2)"
+    # Every seen record whose content is unchanged: seen now (before the changed ones are written again).
+    con.execute(
+        "UPDATE raw.records r SET last_seen_at = $4, last_run_id = $3 FROM read_parquet($1) i "
+        "WHERE r.record_id = i.record_id AND r.source = $2 AND r.content_hash = i.content_hash",
+        [records, source, *args],
+    )
+    con.execute(
+        "UPDATE raw.records r SET url = i.url FROM read_parquet($1) i "
+        "WHERE r.record_id = i.record_id AND r.source = $2 AND r.url IS DISTINCT FROM i.url",
+        [records, source],
+    )
+    # The rows to write: new, changed, or back after a removal; with the JSON of the new and changed only.
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE incoming AS "
+        "SELECT i.record_id, r.record_id IS NULL AS is_new, "
+        "       (r.record_id IS NOT NULL AND r.content_hash <> i.content_hash) AS is_changed, "
+        "       r.removed_at IS NOT NULL AS was_removed, coalesce(r.version, 0) AS old_version "
+        f"FROM read_parquet($1) i LEFT JOIN {own} r USING (record_id) "
+        "WHERE r.record_id IS NULL OR r.content_hash <> i.content_hash OR r.removed_at IS NOT NULL",
+        [records, source],
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE incoming_content AS "
+        "SELECT f.*, i.is_new, i.is_changed, i.old_version "
+        "FROM read_parquet(?) f JOIN incoming i USING (record_id) WHERE i.is_new OR i.is_changed",
+        [records],
+    )
+    con.execute(
+        """
+        INSERT INTO raw.records
+        SELECT record_id, source, record_type, natural_key, url, content_hash, 1, raw_json, fields_json,
+               $2, $2, $1, $1, NULL, NULL
+        FROM incoming_content WHERE is_new""",
+        args,
+    )
+    con.execute(
+        """
+        INSERT INTO raw.record_versions
+        SELECT record_id, old_version + 1, content_hash, $1, $2, NULL, NULL
+        FROM incoming_content""",
+        args,
+    )
+    # A changed record is deleted and inserted again (its first sighting kept): an UPDATE of the large
+    # JSON columns made the commit rewrite those columns in every row group holding a changed record.
+    con.execute("CREATE OR REPLACE TEMP TABLE changed_firsts AS SELECT record_id, first_seen_at, first_run_id "
+                "FROM raw.records WHERE record_id IN (SELECT record_id FROM incoming WHERE is_changed)")
+    # The content is stored once (migration 008): the version being replaced takes its content from
+    # raw.records into raw.record_versions (deleted and inserted again, as above) before the new one lands.
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE replaced_versions AS
+        SELECT v.record_id, v.version, v.content_hash, v.run_id, v.seen_at, r.raw_json, r.fields_json
+        FROM (SELECT record_id, version, raw_json, fields_json FROM raw.records  -- filtered first: 3x faster
+              WHERE record_id IN (SELECT record_id FROM changed_firsts)) r
+        JOIN raw.record_versions v USING (record_id, version)
+        WHERE v.record_id IN (SELECT record_id FROM changed_firsts)"""
+    )
+    con.execute("DELETE FROM raw.record_versions v USING replaced_versions p "
+                "WHERE v.record_id = p.record_id AND v.version = p.version")
+    con.execute("INSERT INTO raw.record_versions SELECT * FROM replaced_versions")
+    con.execute("DELETE FROM raw.records WHERE record_id IN (SELECT record_id FROM changed_firsts)")
+    con.execute(
+        """
+        INSERT INTO raw.records
+        SELECT f.record_id, f.source, f.record_type, f.natural_key, f.url, f.content_hash, f.old_version + 1,
+               f.raw_json, f.fields_json, c.first_seen_at, $2, c.first_run_id, $1, NULL, NULL
+        FROM incoming_content f JOIN changed_firsts c USING (record_id)""",
+        args,
+    )
+    con.execute("UPDATE raw.records r SET removed_at = NULL, removed_run_id = NULL FROM incoming i "
+                "WHERE r.record_id = i.record_id AND NOT i.is_new AND NOT i.is_changed AND i.was_removed")
+    new, changed = con.execute(
+        "SELECT count(*) FILTER (is_new), count(*) FILTER (is_changed) FROM incoming"
+    ).fetchone()
+    result.new += new
+    result.changed += changed
+    for temp in ("incoming", "incoming_content", "changed_firsts", "replaced_versions"):
+        con.execute(f"DROP TABLE IF EXISTS temp.{temp}")
+
+
 def _load_source(
     con: duckdb.DuckDBPyConnection, folder: RunFolder, manifest: Manifest, crawled_at: datetime, result: LoadResult
 ) -> None:
@@ -119,83 +208,7 @@ def _load_source(
     records = folder.records(source)
     if records.exists():
         _refuse_repeated_or_foreign(con, records, source)
-        # Two passes over the file: the narrow columns of every row decide what is new or changed, then the
-        # JSON is read only for those (~5 % a week); copying every row's JSON into a temp table cost more.
-        # A record's id names its source, so only that source's records are joined (a smaller join; it did not
-        # cure the 10M week-2 load's out-of-memory, which the raw tables' primary-key indexes mostly make).
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE incoming AS "
-            "SELECT i.record_id, i.url, r.record_id IS NULL AS is_new, "
-            "       (r.record_id IS NOT NULL AND r.content_hash <> i.content_hash) AS is_changed, "
-            "       r.removed_at IS NOT NULL AS was_removed, coalesce(r.version, 0) AS old_version "
-            "FROM read_parquet(?) i LEFT JOIN (SELECT record_id, content_hash, removed_at, version FROM raw.records "
-            "                                  WHERE source = ?) r USING (record_id)",
-            [str(records), source],
-        )
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE incoming_content AS "
-            "SELECT f.*, i.is_new, i.is_changed, i.old_version "
-            "FROM read_parquet(?) f JOIN incoming i USING (record_id) WHERE i.is_new OR i.is_changed",
-            [str(records)],
-        )
-        args = [run_id, crawled_at]
-        con.execute(
-            """
-            INSERT INTO raw.records
-            SELECT record_id, source, record_type, natural_key, url, content_hash, 1, raw_json, fields_json,
-                   $2, $2, $1, $1, NULL, NULL
-            FROM incoming_content WHERE is_new""",
-            args,
-        )
-        con.execute(
-            """
-            INSERT INTO raw.record_versions
-            SELECT record_id, old_version + 1, content_hash, $1, $2, NULL, NULL
-            FROM incoming_content""",
-            args,
-        )
-        # A changed record is deleted and inserted again (its first sighting kept): an UPDATE of the large
-        # JSON columns made the commit rewrite those columns in every row group holding a changed record.
-        con.execute(
-            """
-            CREATE OR REPLACE TEMP TABLE changed_rows AS
-            SELECT f.record_id, f.source, f.record_type, f.natural_key, f.url, f.content_hash,
-                   f.old_version + 1 AS version, f.raw_json, f.fields_json, r.first_seen_at, $2 AS last_seen_at,
-                   r.first_run_id, $1 AS last_run_id
-            FROM incoming_content f JOIN raw.records r USING (record_id) WHERE f.is_changed""",
-            args,
-        )
-        # The content is stored once (migration 008): the version being replaced takes its content from
-        # raw.records into raw.record_versions (deleted and inserted again, as above) before the new one lands.
-        con.execute(
-            """
-            CREATE OR REPLACE TEMP TABLE replaced_versions AS
-            SELECT v.record_id, v.version, v.content_hash, v.run_id, v.seen_at, r.raw_json, r.fields_json
-            FROM (SELECT record_id, version, raw_json, fields_json FROM raw.records  -- filtered first: 3x faster
-                  WHERE record_id IN (SELECT record_id FROM changed_rows)) r
-            JOIN raw.record_versions v USING (record_id, version)
-            WHERE v.record_id IN (SELECT record_id FROM changed_rows)"""
-        )
-        con.execute("DELETE FROM raw.record_versions v USING replaced_versions p "
-                    "WHERE v.record_id = p.record_id AND v.version = p.version")
-        con.execute("INSERT INTO raw.record_versions SELECT * FROM replaced_versions")
-        con.execute("DELETE FROM raw.records WHERE record_id IN (SELECT record_id FROM changed_rows)")
-        con.execute("INSERT INTO raw.records SELECT *, NULL, NULL FROM changed_rows")
-        # An unchanged record writes only what moved (a column the UPDATE names is rewritten for every row it
-        # touches, and written again at the commit: setting url and removed_at on every seen record made the
-        # load's commit cost more than the load).
-        unchanged = "FROM incoming i WHERE r.record_id = i.record_id AND NOT i.is_new AND NOT i.is_changed"
-        con.execute(f"UPDATE raw.records r SET last_seen_at = $2, last_run_id = $1 {unchanged}", args)
-        con.execute(f"UPDATE raw.records r SET url = i.url {unchanged} AND r.url IS DISTINCT FROM i.url")
-        con.execute(f"UPDATE raw.records r SET removed_at = NULL, removed_run_id = NULL {unchanged} AND i.was_removed")
-        new, changed = con.execute(
-            "SELECT count(*) FILTER (is_new), count(*) FILTER (is_changed) FROM incoming"
-        ).fetchone()
-        result.new += new
-        result.changed += changed
-        # the build that follows needs the memory
-        for temp in ("incoming", "incoming_content", "changed_rows", "replaced_versions"):
-            con.execute(f"DROP TABLE IF EXISTS temp.{temp}")
+        _load_records(con, str(records), source, [run_id, crawled_at], result)
     # A file covers only what it holds (pipelines/ingest.py): it never implies a removal.
     if complete and manifest.infer_removals:
         removed = con.execute(
