@@ -277,7 +277,11 @@ def _build_models(con: duckdb.DuckDBPyConnection, models: dict[str, Model], orde
                 build_model(con, model)
                 refresh.built_whole(con, name, digest)
         else:
-            build_model(con, model)
+            try:
+                build_model(con, model)
+            except duckdb.Error as error:  # DuckDB's message names no model (an out-of-memory, a bad cast)
+                error.add_note(f"while building {name}")
+                raise
         result.seconds[name] = time.perf_counter() - started
         result.rows[name] = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
         result.built.append(name)

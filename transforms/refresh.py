@@ -23,7 +23,7 @@ import duckdb
 CACHE_SCHEMA = "cache"  # what incremental models keep between builds; never read by anything else
 MARK = "-- refresh: by record_id"
 # raw.records columns a load moves for every record it sees, without a new version (warehouse/load.py).
-MOVES_EVERY_RUN = ("last_seen_at", "last_run_id")
+MOVES_EVERY_RUN = ("last_seen_at",)
 # The record's content: content_hash and version change whenever these do, so the fingerprint leaves them out.
 CONTENT = ("raw_json", "fields_json")
 INPUTS = f"{CACHE_SCHEMA}.record_inputs"

@@ -105,9 +105,9 @@ def _load_records(con: duckdb.DuckDBPyConnection, records: str, source: str, arg
     own = "(SELECT record_id, content_hash, removed_at, version FROM raw.records WHERE source = $2)"
     # Every seen record whose content is unchanged: seen now (before the changed ones are written again).
     con.execute(
-        "UPDATE raw.records r SET last_seen_at = $4, last_run_id = $3 FROM read_parquet($1) i "
+        "UPDATE raw.records r SET last_seen_at = $3 FROM read_parquet($1) i "
         "WHERE r.record_id = i.record_id AND r.source = $2 AND r.content_hash = i.content_hash",
-        [records, source, *args],
+        [records, source, args[1]],
     )
     con.execute(
         "UPDATE raw.records r SET url = i.url FROM read_parquet($1) i "
@@ -134,7 +134,7 @@ def _load_records(con: duckdb.DuckDBPyConnection, records: str, source: str, arg
         """
         INSERT INTO raw.records
         SELECT record_id, source, record_type, natural_key, url, content_hash, 1, raw_json, fields_json,
-               $2, $2, $1, $1, NULL, NULL
+               $2, $2, $1, NULL, NULL
         FROM incoming_content WHERE is_new""",
         args,
     )
@@ -168,9 +168,9 @@ def _load_records(con: duckdb.DuckDBPyConnection, records: str, source: str, arg
         """
         INSERT INTO raw.records
         SELECT f.record_id, f.source, f.record_type, f.natural_key, f.url, f.content_hash, f.old_version + 1,
-               f.raw_json, f.fields_json, c.first_seen_at, $2, c.first_run_id, $1, NULL, NULL
+               f.raw_json, f.fields_json, c.first_seen_at, $1, c.first_run_id, NULL, NULL
         FROM incoming_content f JOIN changed_firsts c USING (record_id)""",
-        args,
+        [args[1]],
     )
     con.execute("UPDATE raw.records r SET removed_at = NULL, removed_run_id = NULL FROM incoming i "
                 "WHERE r.record_id = i.record_id AND NOT i.is_new AND NOT i.is_changed AND i.was_removed")
@@ -211,11 +211,13 @@ def _load_source(
         _load_records(con, str(records), source, [run_id, crawled_at], result)
     # A file covers only what it holds (pipelines/ingest.py): it never implies a removal.
     if complete and manifest.infer_removals:
+        # What the complete crawl no longer shows: the source's records absent from its file.
+        unseen = "AND record_id NOT IN (SELECT record_id FROM read_parquet($4))" if records.exists() else ""
         removed = con.execute(
-            """
+            f"""
             UPDATE raw.records SET removed_at = $3, removed_run_id = $2
-            WHERE source = $1 AND removed_at IS NULL AND last_run_id <> $2""",
-            [source, run_id, crawled_at],
+            WHERE source = $1 AND removed_at IS NULL {unseen}""",
+            [source, run_id, crawled_at, *([str(records)] if records.exists() else [])],
         ).fetchone()
         result.removed += removed[0] if removed else 0
     quarantine = folder.quarantine(source)

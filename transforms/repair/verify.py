@@ -40,15 +40,22 @@ def first_complete_crawl_without(con: duckdb.DuckDBPyConnection, source: str, si
     return rows[0] if rows else None
 
 
+def run_that_saw(con: duckdb.DuckDBPyConnection, source: str, seen_at: datetime) -> str:
+    """The run of `source` that last saw a record (its crawled_at is the record's last_seen_at)."""
+    rows = con.execute("SELECT max(s.run_id) FROM ops.source_runs s JOIN ops.runs r USING (run_id) "
+                       "WHERE s.source = ? AND r.crawled_at = ?", [source, seen_at]).fetchall()
+    return rows[0][0]
+
+
 def check_case(con: duckdb.DuckDBPyConnection, case: Case) -> Verified | None:
     """What the crawls so far say about an accepted (or still_shown) case; None: nothing to do yet."""
     if case.state not in ("accepted", "still_shown") or case.outcome_on is None:
         return None
-    rows = con.execute("SELECT source, removed_at, last_seen_at, last_run_id FROM raw.records WHERE record_id = ?",
+    rows = con.execute("SELECT source, removed_at, last_seen_at FROM raw.records WHERE record_id = ?",
                        [case.record_id]).fetchall()
     if not rows:
         return None  # purged: there is nothing left to compare
-    source, removed_at, last_seen_at, last_run_id = rows[0]
+    source, removed_at, last_seen_at = rows[0]
     accepted_at = china_day_start(case.outcome_on)  # dates are days in China; timestamps are UTC
     if removed_at is not None:
         crawl = first_complete_crawl_without(con, source, max(accepted_at, removed_at))
@@ -60,7 +67,8 @@ def check_case(con: duckdb.DuckDBPyConnection, case: Case) -> Verified | None:
     except CalendarMissing:
         return None  # no deadline on an unpublished calendar: the mart says so (deadline_note)
     if china_day(last_seen_at) > due:
-        return Verified(case.case_id, "flag_still_shown", china_day(last_seen_at), last_run_id)
+        return Verified(case.case_id, "flag_still_shown", china_day(last_seen_at), run_that_saw(con, source,
+                                                                                               last_seen_at))
     return None
 
 
