@@ -150,11 +150,11 @@ def decide_pairs(con: duckdb.DuckDBPyConnection, pairs: pd.DataFrame, every_oper
 
 
 def model(con: duckdb.DuckDBPyConnection) -> pa.Table | duckdb.DuckDBPyRelation:
+    # A view, not a temp table: a run's load and build share one transaction, and DuckDB holds a temp table made
+    # in it until the commit (10M subjects: ~0.5 GB the later models lacked). The pair key is the model's.
     con.execute("""
-        CREATE OR REPLACE TEMP TABLE link_subjects AS
-        SELECT record_id, subject_name AS name, subject_uscc AS uscc,
-               md5(subject_name || chr(31) || coalesce(subject_uscc, '')) AS pair_key
-        FROM core.subject_records""")
+        CREATE OR REPLACE TEMP VIEW link_subjects AS
+        SELECT record_id, subject_name AS name, subject_uscc AS uscc, pair_key FROM core.subject_records""")
     con.execute("""
         CREATE OR REPLACE TEMP TABLE link_judged AS
         SELECT record_id, operator_id, judgement FROM ops.link_judgements
