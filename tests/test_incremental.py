@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import duckdb
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -204,16 +205,21 @@ def test_a_bucket_that_falls_under_the_cap_is_a_change(tmp_path: Path, monkeypat
         con.close()
 
 
-def test_a_cache_from_before_lookup_keys_were_kept_is_started_again(tmp_path: Path) -> None:
+def linked_penalties(tmp_path: Path) -> tuple[duckdb.DuckDBPyConnection, list]:
+    """A warehouse with the operators' licences and a penalty per subject, its links built; and those links."""
     con = connect(tmp_path / "w.duckdb")
+    write_run(tmp_path / "runs", "r1", "miit_licences", licences_of(len(OPERATORS)))
+    write_run(tmp_path / "runs", "r1", "creditchina_penalties",
+              {f"P{i}": penalty(s, f"京罚〔2026〕{i}号", False) for i, s in enumerate(SUBJECTS)},
+              record_type="penalty")
+    load_run(con, tmp_path / "runs" / "r1")
+    build(con, targets=["core.record_links"], as_of=AS_OF, tests=False)
+    return con, links(con)
+
+
+def test_a_cache_from_before_lookup_keys_were_kept_is_started_again(tmp_path: Path) -> None:
+    con, expected = linked_penalties(tmp_path)
     try:
-        write_run(tmp_path / "runs", "r1", "miit_licences", licences_of(len(OPERATORS)))
-        write_run(tmp_path / "runs", "r1", "creditchina_penalties",
-                  {f"P{i}": penalty(s, f"京罚〔2026〕{i}号", False) for i, s in enumerate(SUBJECTS)},
-                  record_type="penalty")
-        load_run(con, tmp_path / "runs" / "r1")
-        build(con, targets=["core.record_links"], as_of=AS_OF, tests=False)
-        expected = links(con)
         con.execute("ALTER TABLE cache.record_pair_links DROP COLUMN lookup_keys")
         con.execute("UPDATE cache.record_pair_links SET status = 'stale'")
         con.execute("CREATE TABLE cache.record_pair_links_digest (digest VARCHAR)")
@@ -230,15 +236,8 @@ def test_a_pair_cache_keyed_on_pair_key_is_started_again_without_the_key(tmp_pat
     version, is dropped and its pairs decided again, to the same links."""
     from transforms.models.core.record_links import PAIRS
 
-    con = connect(tmp_path / "w.duckdb")
+    con, expected = linked_penalties(tmp_path)
     try:
-        write_run(tmp_path / "runs", "r1", "miit_licences", licences_of(len(OPERATORS)))
-        write_run(tmp_path / "runs", "r1", "creditchina_penalties",
-                  {f"P{i}": penalty(s, f"京罚〔2026〕{i}号", False) for i, s in enumerate(SUBJECTS)},
-                  record_type="penalty")
-        load_run(con, tmp_path / "runs" / "r1")
-        build(con, targets=["core.record_links"], as_of=AS_OF, tests=False)
-        expected = links(con)
         keyed = "SELECT count(*) FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY' " \
                 "AND schema_name = 'cache' AND table_name = 'record_pair_links'"
         assert con.execute(keyed).fetchone()[0] == 0
