@@ -94,8 +94,9 @@ def _refuse_repeated_or_foreign(con: duckdb.DuckDBPyConnection, records: Path, s
                     "source: rerun the crawl (or the ingest) that wrote it")
 
 
-def _load_records(con: duckdb.DuckDBPyConnection, records: str, source: str, args: list, result: LoadResult) -> None:
-    """One source's file into raw.records and raw.record_versions (`args`: run_id, crawled_at).
+def _load_records(con: duckdb.DuckDBPyConnection, records: str, source: str, run_id: str, crawled_at: datetime,
+                  result: LoadResult) -> None:
+    """One source's file into raw.records and raw.record_versions.
 
     Memory, not time, shapes this: a run's load and build share one transaction, and DuckDB keeps every temp
     table made in it (dropped or not) until the commit, so at 10M records temp tables holding each seen row
@@ -103,11 +104,12 @@ def _load_records(con: duckdb.DuckDBPyConnection, records: str, source: str, arg
     kept in temp tables; what touches every seen row (last_seen_at, a moved url) joins the file directly.
     A record's id names its source, so only that source's records are joined."""
     own = "(SELECT record_id, content_hash, removed_at, version FROM raw.records WHERE source = $2)"
+    args = [run_id, crawled_at]
     # Every seen record whose content is unchanged: seen now (before the changed ones are written again).
     con.execute(
         "UPDATE raw.records r SET last_seen_at = $3 FROM read_parquet($1) i "
         "WHERE r.record_id = i.record_id AND r.source = $2 AND r.content_hash = i.content_hash",
-        [records, source, args[1]],
+        [records, source, crawled_at],
     )
     con.execute(
         "UPDATE raw.records r SET url = i.url FROM read_parquet($1) i "
@@ -170,7 +172,7 @@ def _load_records(con: duckdb.DuckDBPyConnection, records: str, source: str, arg
         SELECT f.record_id, f.source, f.record_type, f.natural_key, f.url, f.content_hash, f.old_version + 1,
                f.raw_json, f.fields_json, c.first_seen_at, $1, c.first_run_id, NULL, NULL
         FROM incoming_content f JOIN changed_firsts c USING (record_id)""",
-        [args[1]],
+        [crawled_at],
     )
     con.execute("UPDATE raw.records r SET removed_at = NULL, removed_run_id = NULL FROM incoming i "
                 "WHERE r.record_id = i.record_id AND NOT i.is_new AND NOT i.is_changed AND i.was_removed")
@@ -208,7 +210,7 @@ def _load_source(
     records = folder.records(source)
     if records.exists():
         _refuse_repeated_or_foreign(con, records, source)
-        _load_records(con, str(records), source, [run_id, crawled_at], result)
+        _load_records(con, str(records), source, run_id, crawled_at, result)
     # A file covers only what it holds (pipelines/ingest.py): it never implies a removal.
     if complete and manifest.infer_removals:
         # What the complete crawl no longer shows: the source's records absent from its file.
