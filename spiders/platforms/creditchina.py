@@ -29,6 +29,7 @@ from urllib.parse import urlencode
 
 from scrapy import FormRequest, Request
 from scrapy.http import Response
+from twisted.python.failure import Failure
 
 from spiders.base import RegistrySpider, browser_json_text, challenge_reason
 
@@ -140,10 +141,16 @@ class CreditchinaSpider(RegistrySpider):
         self.verifying = False
         self.generation = 0  # successful verifications so far
         self.fruitless = 0  # verifications since a page last got through
+        self.waiting: list[Listing] = []  # start listings sent once the first answer has opened the session
 
     async def start(self) -> Any:
-        for listing in self.start_listings():
-            yield self.listing_request(listing, page=1)
+        # One request first: its answer opens the session (JSESSIONID) that every later request shares. Sent
+        # together, the first requests each opened a session of their own, and the cookie jar could switch
+        # between them mid-listing; a record published while a listing is read is hidden from a session until
+        # it reads page 1 (§1.2 paging that shifts), so a listing read across two sessions could miss it.
+        first, *self.waiting = self.start_listings() or [None]
+        if first is not None:
+            yield self.listing_request(first, page=1)
 
     def start_listings(self) -> list[Listing]:
         """The entity search for every term (a team's watchlist, or the source's defaults)."""
@@ -157,11 +164,23 @@ class CreditchinaSpider(RegistrySpider):
         if listing.path == "/typeSourceSearch":
             query += "&pubSort=desc"  # §7.1: newest first, as the page asks
         return Request(f"{self.url(API + listing.path)}?{query}", headers=HEADERS, callback=self.parse_listing,
-                       errback=self.on_error, dont_filter=True,
+                       errback=self.on_listing_error, dont_filter=True,
                        meta={"listing": listing, "page": page, "pass": pass_no, "gen": self.generation,
                              "handle_httpstatus_list": [500]})
 
+    def release_waiting(self) -> Iterator[Request]:
+        waiting, self.waiting = self.waiting, []
+        for listing in waiting:
+            yield self.listing_request(listing, page=1)
+
+    def on_listing_error(self, failure: Failure) -> Iterator[Request]:
+        """A listing page failed after its retries: the source ends incomplete with the reason; if it was the
+        first request, the other start listings are still read."""
+        yield from self.release_waiting()
+        self.on_error(failure)
+
     def parse_listing(self, response: Response) -> Iterator[Any]:
+        yield from self.release_waiting()
         if is_refused(response):
             yield from self.refused(response)
             return
