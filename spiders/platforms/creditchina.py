@@ -148,9 +148,10 @@ class CreditchinaSpider(RegistrySpider):
         # together, the first requests each opened a session of their own, and the cookie jar could switch
         # between them mid-listing; a record published while a listing is read is hidden from a session until
         # it reads page 1 (§1.2 paging that shifts), so a listing read across two sessions could miss it.
-        first, *self.waiting = self.start_listings() or [None]
-        if first is not None:
-            yield self.listing_request(first, page=1)
+        listings = self.start_listings()
+        self.waiting = listings[1:]
+        if listings:
+            yield self.listing_request(listings[0], page=1)
 
     def start_listings(self) -> list[Listing]:
         """The entity search for every term (a team's watchlist, or the source's defaults)."""
